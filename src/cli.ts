@@ -1,0 +1,167 @@
+/**
+ * Commander wiring only: flags and environment become options objects, flag combinations are checked, and the
+ * command module is imported lazily so that `scopes token` loads no more than it needs.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { Deps, GlobalOptions } from './deps.js';
+import { ExitCode, UsageError } from './errors.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function positiveInteger(name: string, allowZero = false) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || (!allowZero && number === 0)) {
+      throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} whole number.`);
+    }
+    return number;
+  };
+}
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
+}
+
+function version(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
+}
+
+export function globalsOf(command: Command, deps: Deps): GlobalOptions {
+  const options = command.optsWithGlobals<{ profile?: string; config?: string; json?: boolean; verbose?: boolean }>();
+  return {
+    profile: options.profile ?? (deps.env.SCOPES_PROFILE || 'default'),
+    config: options.config,
+    json: Boolean(options.json),
+    verbose: Boolean(options.verbose) || deps.env.SCOPES_DEBUG === '1',
+  };
+}
+
+export function buildProgram(deps: Deps, setExit: (code: number) => void): Command {
+  const program = new Command('scopes');
+  const write = {
+    writeOut: (text: string) => deps.io.out.write(text),
+    writeErr: (text: string) => deps.io.err.write(text),
+    outputError: (text: string, writeErr: (text: string) => void) => writeErr(text),
+  };
+  program
+    .description('OAuth 2.0 / OpenID Connect scope work: log in asking for scopes, see what was granted, find what an API is missing.')
+    .version(version(), '-V, --version')
+    .option('-p, --profile <name>', 'profile to use (default: $SCOPES_PROFILE or "default")')
+    .option('-c, --config <file>', 'config file (default: $SCOPES_CONFIG or ./scopes.config.json, and the user file)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('-v, --verbose', 'HTTP trace (secrets redacted) and stack traces on stderr')
+    .configureOutput(write)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      examples([
+        'scopes login --issuer https://auth.example.com --client-id abc --scope "openid offline_access videos:read"',
+        'curl -H "Authorization: Bearer $(scopes token)" https://api.example.com/v1/videos',
+        'scopes diff',
+        'scopes probe https://api.example.com/v1/videos',
+        'scopes check --manifest scopes.manifest.json',
+      ]) + '\nExit codes: 0 ok, 1 a scope is missing, 2 usage or configuration, 3 authentication, 4 network or server.\n',
+    );
+
+  const run = (load: () => Promise<(command: Command) => Promise<number>>) => async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const action = await load();
+    setExit(await action(command));
+  };
+
+  program
+    .command('login')
+    .description('log in with authorization code + PKCE on a loopback redirect, and keep the refresh token')
+    .option('--issuer <url>', 'issuer URL (discovery via OpenID Connect / RFC 8414)')
+    .option('--client-id <id>', 'client id registered at the provider')
+    .option('-s, --scope <scopes>', 'scopes to ask for, space-separated; may repeat', collect)
+    .option('--add-scope <scopes>', 'ask for what the profile holds now plus these (incremental consent); may repeat', collect)
+    .option('--resource <uri>', 'RFC 8707 resource indicator; may repeat', collect)
+    .option('--audience <aud>', 'Auth0-style audience')
+    .option('--param <key=value>', 'extra authorization request parameter; may repeat', collect)
+    .option('--redirect-uri <uri>', 'loopback redirect URI (default http://127.0.0.1:<ephemeral>/callback)')
+    .option('--no-browser', 'do not open a browser; only print the URL')
+    .option('--manual', 'browser on another machine: paste the redirected URL back on stdin')
+    .option('--device', 'device authorization grant (RFC 8628)')
+    .option('--timeout <seconds>', 'give up waiting for the browser after this long', positiveInteger('--timeout'), 300)
+    .addOption(new Option('--storage <kind>', 'where to keep the secrets').choices(['keychain', 'file']))
+    .option('--strict', 'exit 1 when a requested scope was not granted')
+    .addHelpText(
+      'after',
+      examples([
+        'scopes login --issuer https://auth.example.com --client-id abc --scope "openid offline_access videos:read"',
+        'scopes login --add-scope export:write',
+        'scopes login --profile ci --storage file --no-browser',
+        'BROWSER=firefox scopes login --scope "openid email" --strict',
+      ]),
+    )
+    .action(run(async () => (await import('./commands/login.js')).loginAction(deps, globalsOf)));
+
+  program
+    .command('token')
+    .description('print one valid access token (refreshing it when needed) and nothing else')
+    .option('--min-ttl <seconds>', 'refresh when the token expires within this many seconds', positiveInteger('--min-ttl', true), 60)
+    .option('--force-refresh', 'refresh even if the stored token is still valid')
+    .addHelpText(
+      'after',
+      examples([
+        'curl -H "Authorization: Bearer $(scopes token)" https://api.example.com/v1/videos',
+        'scopes token --min-ttl 600',
+        'scopes token --json | jq .expiresAt',
+      ]),
+    )
+    .action(run(async () => (await import('./commands/token.js')).tokenAction(deps, globalsOf)));
+
+  program
+    .command('exec')
+    .description('run a command with a fresh access token in its environment (never on its command line)')
+    .option('--env <name>', 'environment variable to set', 'SCOPES_ACCESS_TOKEN')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .addHelpText('after', examples(['scopes exec -- sh -c \'curl -H "Authorization: Bearer $SCOPES_ACCESS_TOKEN" https://api.example.com/v1/videos\'', 'scopes exec --env API_TOKEN -- npm run sync']))
+    .action(run(async () => (await import('./commands/exec.js')).execAction(deps, globalsOf)));
+
+  program
+    .command('status')
+    .description('show each profile: issuer, client, storage, granted scopes, expiry, refresh token, last login')
+    .addHelpText('after', examples(['scopes status', 'scopes status --json']))
+    .action(run(async () => (await import('./commands/status.js')).statusAction(deps, globalsOf)));
+
+  program
+    .command('logout')
+    .description('revoke the refresh token (RFC 7009) and delete the stored secrets and state')
+    .option('--all', 'every profile')
+    .option('--no-revoke', 'only delete locally')
+    .addHelpText('after', examples(['scopes logout', 'scopes logout --profile work --no-revoke', 'scopes logout --all']))
+    .action(run(async () => (await import('./commands/logout.js')).logoutAction(deps, globalsOf)));
+
+  registerLaterCommands(program, deps, run);
+  return program;
+}
+
+type Runner = (load: () => Promise<(command: Command) => Promise<number>>) => (...args: unknown[]) => Promise<void>;
+
+/** Commands of later issues register here (diff, inspect, probe, check, minimal). */
+function registerLaterCommands(_program: Command, _deps: Deps, _run: Runner): void {}
+
+export async function runCli(argv: readonly string[], deps: Deps): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(deps, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      if (error.code === 'commander.executeSubCommandAsync') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+export { UsageError };

@@ -1,0 +1,39 @@
+/**
+ * What every command needs first: its profile, resolved from the global options and the config files, and the few
+ * helpers for stderr. Kept here so each command module holds only its own behaviour.
+ */
+import type { Deps, GlobalOptions } from '../deps.js';
+import { loadProfile, locateConfig, type ConfigLocation, type ResolvedProfile } from '../io/config.js';
+import { stateDir } from '../io/paths.js';
+
+export interface CommandContext {
+  readonly deps: Deps;
+  readonly globals: GlobalOptions;
+  readonly location: ConfigLocation;
+  readonly resolved: ResolvedProfile;
+  readonly stateDirectory: string;
+  /** A warning on stderr (never on stdout, which is data). */
+  warn(message: string): void;
+  /** Progress and prose on stderr; silent with --json only where it would be noise is the caller's choice. */
+  info(message: string): void;
+  trace(message: string): void;
+}
+
+export async function commandContext(deps: Deps, globals: GlobalOptions): Promise<CommandContext> {
+  const location = await locateConfig({ config: globals.config }, deps.env, deps.cwd);
+  const resolved = await loadProfile(globals.profile, location);
+  const context: CommandContext = {
+    deps,
+    globals,
+    location,
+    resolved,
+    stateDirectory: stateDir(deps.env),
+    warn: (message) => deps.io.err.write(`${deps.io.err.color ? '\u001b[33mwarning:\u001b[39m' : 'warning:'} ${message}\n`),
+    info: (message) => deps.io.err.write(`${message}\n`),
+    trace: (message) => {
+      if (globals.verbose || deps.env.SCOPES_DEBUG === '1') deps.io.err.write(`${message}\n`);
+    },
+  };
+  for (const warning of resolved.warnings) context.warn(warning);
+  return context;
+}

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import type { Deps, GlobalOptions } from '../deps.js';
+import { ExitCode } from '../errors.js';
+import { getAccessToken } from '../session.js';
+import { commandContext } from './context.js';
+
+export interface TokenOptions {
+  readonly minTtl: number;
+  readonly forceRefresh: boolean;
+}
+
+/** `scopes token`: one valid access token and a newline on stdout, nothing else. */
+export async function runToken(deps: Deps, globals: GlobalOptions, options: TokenOptions): Promise<number> {
+  const context = await commandContext(deps, globals);
+  const token = await getAccessToken(
+    { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace },
+    { minTtl: options.minTtl, forceRefresh: options.forceRefresh },
+  );
+  if (globals.json) {
+    deps.io.out.write(
+      `${JSON.stringify({
+        accessToken: token.accessToken,
+        expiresAt: token.expiresAt === undefined ? null : new Date(token.expiresAt * 1000).toISOString(),
+        scope: token.scope,
+        tokenType: token.tokenType,
+      })}\n`,
+    );
+  } else {
+    deps.io.out.write(`${token.accessToken}\n`);
+  }
+  return ExitCode.ok;
+}
+
+export const tokenAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
+  const options = command.opts<{ minTtl: number; forceRefresh?: boolean }>();
+  return runToken(deps, globalsOf(command, deps), { minTtl: options.minTtl, forceRefresh: Boolean(options.forceRefresh) });
+};

@@ -1,0 +1,52 @@
+/**
+ * Everything a command touches in the world, built once in main.ts. Tests build their own: buffers for the streams,
+ * a fixed clock, a temporary XDG folder, the real provider on loopback.
+ */
+import type { StorageKind } from './core/profile.js';
+import type { Env } from './io/paths.js';
+import type { SecretStore } from './io/store/types.js';
+
+export interface OutputStream {
+  write(text: string): void;
+  readonly isTTY: boolean;
+  /** Whether colour is wanted on this stream (TTY, NO_COLOR, FORCE_COLOR). */
+  readonly color: boolean;
+  /** Terminal width when a TTY, for wrapping tables. */
+  readonly columns?: number | undefined;
+}
+
+export interface Streams {
+  readonly out: OutputStream;
+  readonly err: OutputStream;
+  readonly stdinIsTTY: boolean;
+  /** Reads all of standard input (for `--token -` and `login --manual`). */
+  readStdin(): Promise<string>;
+  /** Reads one line of standard input. */
+  readLine(): Promise<string | undefined>;
+}
+
+export interface BrowserResult {
+  readonly opened: boolean;
+  /** How it was opened (`$BROWSER`, `system browser`) or why not. */
+  readonly detail: string;
+}
+
+export interface Deps {
+  readonly io: Streams;
+  readonly env: Env;
+  readonly cwd: string;
+  now(): Date;
+  readonly fetch: typeof fetch;
+  openBrowser(url: string): Promise<BrowserResult>;
+  /** The secret store of a kind; the keychain one may fail lazily with exit 3. */
+  store(kind: StorageKind): SecretStore;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Global options every command takes. */
+export interface GlobalOptions {
+  readonly profile: string;
+  readonly config?: string | undefined;
+  readonly json: boolean;
+  readonly verbose: boolean;
+}

@@ -1,0 +1,126 @@
+import { resolve } from 'node:path';
+import { checkProfileName, validateProfile, type Profile } from '../core/profile.js';
+import { UsageError } from '../errors.js';
+import { readTextIfExists, writeJsonAtomic } from './files.js';
+import { userConfigFile, type Env } from './paths.js';
+
+/** Config files are small; anything bigger is not a config file and is refused before parsing. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export interface ConfigFile {
+  readonly path: string;
+  readonly profiles: Readonly<Record<string, unknown>>;
+  readonly raw: Record<string, unknown>;
+}
+
+export interface ResolvedProfile {
+  readonly name: string;
+  readonly profile: Profile;
+  /** Which file the profile came from, or undefined when no file holds it. */
+  readonly source: string | undefined;
+  readonly warnings: readonly string[];
+}
+
+export interface ConfigLocation {
+  /** `--config FILE`, `$SCOPES_CONFIG` or `./scopes.config.json` when present. */
+  readonly projectFile: string | undefined;
+  /** Whether the project file was named explicitly (then `login` saves into it). */
+  readonly explicit: boolean;
+  readonly userFile: string;
+}
+
+export async function locateConfig(options: { config?: string | undefined }, env: Env, cwd: string): Promise<ConfigLocation> {
+  const userFile = userConfigFile(env);
+  const named = options.config ?? env.SCOPES_CONFIG;
+  if (named) return { projectFile: resolve(cwd, named), explicit: true, userFile };
+  const local = resolve(cwd, 'scopes.config.json');
+  const present = (await readTextIfExists(local)) !== undefined;
+  return { projectFile: present ? local : undefined, explicit: false, userFile };
+}
+
+export async function readConfigFile(path: string, mustExist: boolean): Promise<ConfigFile | undefined> {
+  let text: string | undefined;
+  try {
+    text = await readTextIfExists(path);
+  } catch (error) {
+    throw new UsageError(`Cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  if (text === undefined) {
+    if (mustExist) throw new UsageError(`Config file ${path} does not exist.`);
+    return undefined;
+  }
+  if (text.length > MAX_CONFIG_BYTES) throw new UsageError(`Config file ${path} is larger than 1 MiB.`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`Config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new UsageError(`Config file ${path}: expected a JSON object with "profiles".`);
+  }
+  const record = raw as Record<string, unknown>;
+  const profiles = record.profiles ?? {};
+  if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) {
+    throw new UsageError(`Config file ${path}: "profiles" must be an object of named profiles.`);
+  }
+  return { path, profiles: profiles as Record<string, unknown>, raw: record };
+}
+
+const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
+/**
+ * Finds profile `name`: the project file wins over the user file (the whole profile, so a project never gets half of
+ * someone's personal profile mixed in).
+ */
+export async function loadProfile(name: string, location: ConfigLocation): Promise<ResolvedProfile> {
+  checkProfileName(name);
+  const files = [
+    location.projectFile ? await readConfigFile(location.projectFile, location.explicit) : undefined,
+    await readConfigFile(location.userFile, false),
+  ];
+  for (const file of files) {
+    if (file && hasOwn(file.profiles, name)) {
+      const { profile, warnings } = validateProfile(file.profiles[name], `${file.path}: profiles.${name}`);
+      return { name, profile, source: file.path, warnings };
+    }
+  }
+  return { name, profile: {}, source: undefined, warnings: [] };
+}
+
+/** Every profile name the config files know, project file first. */
+export async function listProfiles(location: ConfigLocation): Promise<ResolvedProfile[]> {
+  const names = new Set<string>();
+  for (const path of [location.projectFile, location.userFile]) {
+    const file = path ? await readConfigFile(path, path === location.projectFile && location.explicit) : undefined;
+    for (const name of Object.keys(file?.profiles ?? {})) names.add(name);
+  }
+  const result: ResolvedProfile[] = [];
+  for (const name of names) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) continue;
+    result.push(await loadProfile(name, location));
+  }
+  return result;
+}
+
+/**
+ * Saves the fields a login was given into profile `name` of the user file (or the explicit `--config` file), keeping
+ * every other profile and field. Never called with a secret: the Profile type has no field for one.
+ */
+export async function saveProfileFields(
+  name: string,
+  fields: Partial<Profile>,
+  location: ConfigLocation,
+): Promise<string> {
+  const path = location.explicit && location.projectFile ? location.projectFile : location.userFile;
+  const existing = await readConfigFile(path, false);
+  const raw = existing?.raw ?? {};
+  const profiles = { ...(existing?.profiles ?? {}) } as Record<string, unknown>;
+  const current = hasOwn(profiles, name) && typeof profiles[name] === 'object' ? (profiles[name] as object) : {};
+  const merged: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) merged[key] = value;
+  validateProfile(merged, `${path}: profiles.${name}`);
+  profiles[name] = merged;
+  await writeJsonAtomic(path, { ...raw, profiles }, 0o600);
+  return path;
+}

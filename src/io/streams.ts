@@ -1,0 +1,39 @@
+import type { Streams } from '../deps.js';
+import type { Env } from './paths.js';
+
+/** Colour: NO_COLOR (any value) turns it off, FORCE_COLOR (not "0") on; otherwise a TTY gets it. */
+export function wantsColor(isTTY: boolean, env: Env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return isTTY && env.TERM !== 'dumb';
+}
+
+export function processStreams(env: Env): Streams {
+  const out = process.stdout;
+  const err = process.stderr;
+  let lines: AsyncIterator<string> | undefined;
+  return {
+    out: { write: (text) => void out.write(text), isTTY: Boolean(out.isTTY), color: wantsColor(Boolean(out.isTTY), env), columns: out.columns },
+    err: { write: (text) => void err.write(text), isTTY: Boolean(err.isTTY), color: wantsColor(Boolean(err.isTTY), env), columns: err.columns },
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of process.stdin) {
+        size += (chunk as Buffer).length;
+        // A token or a pasted URL is small; a runaway pipe is not ours to buffer.
+        if (size > 1024 * 1024) throw new Error('standard input is larger than 1 MiB');
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    readLine: async () => {
+      if (!lines) {
+        const { createInterface } = await import('node:readline');
+        lines = createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
+      }
+      const next = await lines.next();
+      return next.done ? undefined : next.value;
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The process entry: builds the real dependencies once, runs the command line, and is the one place where errors
+ * become stderr text and exit codes. No stack trace reaches a user unless --verbose.
+ */
+import type { StorageKind } from './core/profile.js';
+import type { Deps } from './deps.js';
+import { ExitCode, ScopesError } from './errors.js';
+import { openBrowser } from './io/browser.js';
+import { tracingFetch } from './io/http.js';
+import { stateDir, type Env } from './io/paths.js';
+import { processStreams } from './io/streams.js';
+import type { SecretStore } from './io/store/types.js';
+
+export function realDeps(env: Env = process.env): Deps {
+  const io = processStreams(env);
+  const debug = env.SCOPES_DEBUG === '1' || process.argv.includes('--verbose');
+  const stores = new Map<StorageKind, SecretStore>();
+  const baseFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+  return {
+    io,
+    env,
+    cwd: process.cwd(),
+    now: () => new Date(),
+    fetch: debug ? tracingFetch(baseFetch, (line) => io.err.write(`[http] ${line}\n`)) : baseFetch,
+    openBrowser: (url) => openBrowser(url, env),
+    store: (kind) => {
+      let store = stores.get(kind);
+      if (!store) {
+        store = createStore(kind, env);
+        stores.set(kind, store);
+      }
+      return store;
+    },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
+
+function createStore(kind: StorageKind, env: Env): SecretStore {
+  return kind === 'file' ? new LazyFileStore(stateDir(env)) : new LazyKeychainStore(env.SCOPES_KEYCHAIN_SERVICE || 'scopes');
+}
+
+/** The stores load their modules on first use, so `scopes --help` never loads the keychain binding. */
+class LazyFileStore implements SecretStore {
+  readonly kind = 'file' as const;
+  readonly description: string;
+  private inner: Promise<SecretStore> | undefined;
+  constructor(private readonly dir: string) {
+    this.description = `file (${dir}/secrets)`;
+  }
+  private get store() {
+    return (this.inner ??= import('./io/store/file.js').then(({ FileSecretStore }) => new FileSecretStore(this.dir)));
+  }
+  read: SecretStore['read'] = async (key) => (await this.store).read(key);
+  write: SecretStore['write'] = async (key, secrets) => (await this.store).write(key, secrets);
+  delete: SecretStore['delete'] = async (key) => (await this.store).delete(key);
+}
+
+class LazyKeychainStore implements SecretStore {
+  readonly kind = 'keychain' as const;
+  readonly description: string;
+  private inner: Promise<import('./io/store/keychain.js').KeychainSecretStore> | undefined;
+  constructor(private readonly service: string) {
+    this.description = `keychain (service "${service}")`;
+  }
+  get store() {
+    return (this.inner ??= import('./io/store/keychain.js').then(({ KeychainSecretStore }) => new KeychainSecretStore(this.service)));
+  }
+  probe = async () => (await this.store).probe();
+  read: SecretStore['read'] = async (key) => (await this.store).read(key);
+  write: SecretStore['write'] = async (key, secrets) => (await this.store).write(key, secrets);
+  delete: SecretStore['delete'] = async (key) => (await this.store).delete(key);
+}
+
+/** Prints an error the way a user should see it. */
+export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boolean): number {
+  const err = deps.io.err;
+  const red = (text: string) => (err.color ? `\u001b[31m${text}\u001b[39m` : text);
+  if (error instanceof ScopesError) {
+    err.write(`${red('error:')} ${error.message}\n`);
+    if (error.hint) err.write(`${error.hint}\n`);
+    if (verbose) err.write(`${formatCause(error)}\n`);
+    return error.exitCode;
+  }
+  err.write(`${red('error:')} ${(error as Error)?.message ?? String(error)}\n`);
+  if (verbose) err.write(`${(error as Error)?.stack ?? ''}\n`);
+  else err.write('This is a bug in scopes; run again with --verbose for details.\n');
+  return ExitCode.network;
+}
+
+function formatCause(error: Error): string {
+  const lines = [error.stack ?? ''];
+  let cause = error.cause;
+  while (cause) {
+    lines.push(`caused by: ${(cause as Error).stack ?? String(cause)}`);
+    cause = (cause as Error).cause;
+  }
+  return lines.join('\n');
+}
+
+export async function main(argv: readonly string[], deps: Deps = realDeps()): Promise<number> {
+  const { runCli } = await import('./cli.js');
+  try {
+    return await runCli(argv, deps);
+  } catch (error) {
+    return reportError(error, deps, argv.includes('--verbose') || deps.env.SCOPES_DEBUG === '1');
+  }
+}

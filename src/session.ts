@@ -1,0 +1,268 @@
+/**
+ * Getting a usable access token: from SCOPES_TOKEN, the client-credentials grant, a refresh token held in CI, or the
+ * stored session, refreshed under a cross-process lock. Shared by `token`, `exec`, `probe`, `check`, `inspect`.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { credentialIssuer, type Profile, type StorageKind } from './core/profile.js';
+import type { Deps } from './deps.js';
+import { AuthError, noSession, UsageError } from './errors.js';
+import { acquireLock } from './io/lock.js';
+import { stateDir } from './io/paths.js';
+import { readSessionState, writeSessionState } from './io/state.js';
+import type { CredentialKey, SecretStore, Secrets } from './io/store/types.js';
+
+export interface SessionContext {
+  readonly deps: Deps;
+  readonly profileName: string;
+  readonly profile: Profile;
+  /** `--storage` when given. */
+  readonly storageFlag?: StorageKind | undefined;
+  /** Warnings go here (stderr), e.g. "the refresh token changed". */
+  warn(message: string): void;
+  /** HTTP trace (stderr) when --verbose / SCOPES_DEBUG. */
+  trace?(message: string): void;
+}
+
+export interface AccessToken {
+  readonly accessToken: string;
+  readonly expiresAt?: number | undefined;
+  readonly scope: readonly string[];
+  readonly tokenType: string;
+  readonly source: 'env' | 'stored' | 'refreshed' | 'client_credentials' | 'refresh_token_env';
+  readonly idToken?: string | undefined;
+}
+
+export interface TokenRequest {
+  /** Refresh when the token expires within this many seconds. */
+  readonly minTtl: number;
+  readonly forceRefresh: boolean;
+}
+
+/** `--storage`, else SCOPES_STORAGE, else the storage the profile's login used, else the keychain. */
+export function resolveStorage(flag: StorageKind | undefined, deps: Deps, profile: Profile): StorageKind {
+  if (flag) return flag;
+  const fromEnv = deps.env.SCOPES_STORAGE;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv !== 'keychain' && fromEnv !== 'file') {
+      throw new UsageError(`SCOPES_STORAGE must be "keychain" or "file", not "${fromEnv.slice(0, 40)}".`);
+    }
+    return fromEnv;
+  }
+  return profile.storage ?? 'keychain';
+}
+
+export function credentialKey(profileName: string, profile: Profile): CredentialKey | undefined {
+  const issuer = credentialIssuer(profile);
+  if (!issuer || !profile.clientId) return undefined;
+  return { profile: profileName, issuer, clientId: profile.clientId };
+}
+
+/** The client secret of a confidential client, read from the variable the profile names. */
+export function clientSecret(profile: Profile, deps: Deps): string | undefined {
+  if (!profile.clientSecretEnv) return undefined;
+  const value = deps.env[profile.clientSecretEnv];
+  if (!value) {
+    throw new UsageError(`The profile reads its client secret from $${profile.clientSecretEnv}, which is not set.`);
+  }
+  return value;
+}
+
+function lockPath(deps: Deps, key: CredentialKey): string {
+  const digest = createHash('sha256').update(`${key.profile}|${key.issuer}|${key.clientId}`).digest('hex').slice(0, 24);
+  return join(stateDir(deps.env), 'locks', `${digest}.lock`);
+}
+
+const nowSeconds = (deps: Deps) => Math.floor(deps.now().getTime() / 1000);
+
+function usable(secrets: Secrets | undefined, deps: Deps, minTtl: number): secrets is Secrets & { accessToken: string } {
+  if (!secrets?.accessToken) return false;
+  // Without an expiry we cannot know; trust it, as the server did not say otherwise.
+  if (secrets.expiresAt === undefined) return true;
+  return secrets.expiresAt - nowSeconds(deps) > minTtl;
+}
+
+const fromSecrets = (secrets: Secrets & { accessToken: string }, source: AccessToken['source']): AccessToken => ({
+  accessToken: secrets.accessToken,
+  expiresAt: secrets.expiresAt,
+  scope: secrets.scope ?? [],
+  tokenType: secrets.tokenType ?? 'Bearer',
+  source,
+  idToken: secrets.idToken,
+});
+
+/**
+ * One valid access token. Never starts a login: without a session it fails with exit 3.
+ * @throws AuthError (3) no session, refresh rejected, keychain unavailable; NetworkError (4); UsageError (2).
+ */
+export async function getAccessToken(context: SessionContext, request: TokenRequest): Promise<AccessToken> {
+  const { deps, profile } = context;
+  const fromEnv = deps.env.SCOPES_TOKEN?.trim();
+  if (fromEnv) return { accessToken: fromEnv, scope: [], tokenType: 'Bearer', source: 'env' };
+  if (profile.clientCredentials) return await clientCredentialsToken(context);
+  if (deps.env.SCOPES_REFRESH_TOKEN?.trim()) return await refreshTokenFromEnv(context, deps.env.SCOPES_REFRESH_TOKEN.trim());
+
+  const key = credentialKey(context.profileName, profile);
+  if (!key) throw noSession(context.profileName);
+  const store = deps.store(resolveStorage(context.storageFlag, deps, profile));
+  const seen = await store.read(key);
+  if (!seen?.refreshToken && !seen?.accessToken) throw noSession(context.profileName);
+  if (!request.forceRefresh && usable(seen, deps, request.minTtl)) return fromSecrets(seen, 'stored');
+  if (!seen.refreshToken) {
+    if (!request.forceRefresh && usable(seen, deps, 0)) {
+      context.warn('The access token expires soon and there is no refresh token to renew it.');
+      return fromSecrets(seen, 'stored');
+    }
+    throw new AuthError('expired', `The access token of profile "${context.profileName}" has expired and no refresh token is held.`, {
+      hint: loginHint(context.profileName),
+    });
+  }
+
+  const lock = await acquireLock(lockPath(deps, key), { sleep: deps.sleep });
+  try {
+    // Re-read under the lock: another process may have refreshed while we waited, and its refresh token is the only
+    // one still valid on a server that rotates them.
+    const current = await store.read(key);
+    if (!current?.refreshToken) {
+      if (usable(current, deps, 0)) return fromSecrets(current, 'stored');
+      throw noSession(context.profileName);
+    }
+    const refreshedMeanwhile = current.refreshToken !== seen.refreshToken;
+    if (refreshedMeanwhile && usable(current, deps, 0)) return fromSecrets(current, 'refreshed');
+    if (!request.forceRefresh && usable(current, deps, request.minTtl)) return fromSecrets(current, 'stored');
+    return await refreshStored(context, store, key, current);
+  } finally {
+    await lock.release();
+  }
+}
+
+const loginHint = (profileName: string) =>
+  profileName === 'default' ? 'Run `scopes login` again.' : `Run \`scopes login --profile ${profileName}\` again.`;
+
+async function refreshStored(context: SessionContext, store: SecretStore, key: CredentialKey, current: Secrets): Promise<AccessToken> {
+  const { deps, profile } = context;
+  const oauth = await import('./io/oauth.js');
+  const config = await oauth.connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
+  const parameters = refreshParameters(profile);
+  let refreshToken = current.refreshToken!;
+  let response;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await oauth.client.refreshTokenGrant(config, refreshToken, parameters);
+      break;
+    } catch (error) {
+      const translated = oauth.translateOAuthError(error, 'the token refresh');
+      if (translated.code !== 'invalid_grant') throw translated;
+      // Retry once, and only with a refresh token that changed in the store; replaying the same one could make a
+      // rotating server revoke the whole session for every process.
+      const again = attempt === 0 ? await store.read(key) : undefined;
+      if (again?.refreshToken && again.refreshToken !== refreshToken) {
+        refreshToken = again.refreshToken;
+        continue;
+      }
+      throw new AuthError('refresh_rejected', `The refresh token of profile "${context.profileName}" was rejected (invalid_grant): the session has ended or was revoked.`, {
+        hint: loginHint(context.profileName),
+        cause: error,
+      });
+    }
+  }
+  const { scopesFromTokenResponse } = await import('./core/carriers.js');
+  const state = await readSessionState(stateDir(deps.env), context.profileName);
+  const previousScope = current.scope ?? state?.granted ?? [];
+  const granted = scopesFromTokenResponse(response, previousScope);
+  const expiresIn = response.expiresIn();
+  const secrets: Secrets = {
+    // No new refresh token in the response means the old one stays valid (RFC 6749 §6).
+    refreshToken: response.refresh_token ?? refreshToken,
+    accessToken: response.access_token,
+    idToken: response.id_token ?? current.idToken,
+    expiresAt: expiresIn === undefined ? undefined : nowSeconds(deps) + expiresIn,
+    tokenType: response.token_type,
+    scope: granted.granted,
+  };
+  // Stored before anything is printed: losing a rotated refresh token would end the session.
+  await store.write(key, secrets);
+  if (state) {
+    await writeSessionState(stateDir(deps.env), {
+      ...state,
+      expiresAt: secrets.expiresAt,
+      refreshToken: true,
+      lastRefresh: deps.now().toISOString(),
+    });
+  }
+  return fromSecrets(secrets as Secrets & { accessToken: string }, 'refreshed');
+}
+
+function refreshParameters(profile: Profile): URLSearchParams {
+  const parameters = new URLSearchParams();
+  for (const resource of profile.resource ?? []) parameters.append('resource', resource);
+  return parameters;
+}
+
+/** CI: a confidential client gets its own token; nothing is stored. */
+async function clientCredentialsToken(context: SessionContext): Promise<AccessToken> {
+  const { deps, profile } = context;
+  const secret = clientSecret(profile, deps);
+  if (secret === undefined) {
+    throw new UsageError('A clientCredentials profile needs `clientSecretEnv`: the name of the variable that holds the client secret.');
+  }
+  const oauth = await import('./io/oauth.js');
+  const config = await oauth.connect(profile, { fetch: deps.fetch, clientSecret: secret });
+  const parameters = new URLSearchParams();
+  if (profile.scopes?.length) parameters.set('scope', profile.scopes.join(' '));
+  for (const resource of profile.resource ?? []) parameters.append('resource', resource);
+  if (profile.audience) parameters.set('audience', profile.audience);
+  let response;
+  try {
+    response = await oauth.client.clientCredentialsGrant(config, parameters);
+  } catch (error) {
+    throw oauth.translateOAuthError(error, 'the client-credentials grant');
+  }
+  const { scopesFromTokenResponse } = await import('./core/carriers.js');
+  const expiresIn = response.expiresIn();
+  return {
+    accessToken: response.access_token,
+    expiresAt: expiresIn === undefined ? undefined : nowSeconds(deps) + expiresIn,
+    scope: scopesFromTokenResponse(response, profile.scopes ?? []).granted,
+    tokenType: response.token_type,
+    source: 'client_credentials',
+  };
+}
+
+/**
+ * CI: an access token minted from a refresh token held in a CI secret. A rotated refresh token cannot be written back
+ * to the secret, and printing it would leak it into logs: it is printed nowhere, and a warning says it changed.
+ */
+async function refreshTokenFromEnv(context: SessionContext, refreshToken: string): Promise<AccessToken> {
+  const { deps, profile } = context;
+  const oauth = await import('./io/oauth.js');
+  const config = await oauth.connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
+  let response;
+  try {
+    response = await oauth.client.refreshTokenGrant(config, refreshToken, refreshParameters(profile));
+  } catch (error) {
+    const translated = oauth.translateOAuthError(error, 'the refresh with SCOPES_REFRESH_TOKEN');
+    if (translated.code === 'invalid_grant') {
+      throw new AuthError('refresh_rejected', 'The refresh token in SCOPES_REFRESH_TOKEN was rejected (invalid_grant).', {
+        hint: 'Mint a new refresh token with `scopes login` and update the CI secret.',
+        cause: error,
+      });
+    }
+    throw translated;
+  }
+  if (response.refresh_token && response.refresh_token !== refreshToken) {
+    context.warn(
+      'The server rotated the refresh token: the one in SCOPES_REFRESH_TOKEN is now spent. It was not printed; ' +
+        'update the CI secret with a new one from `scopes login` before the next run.',
+    );
+  }
+  const { scopesFromTokenResponse } = await import('./core/carriers.js');
+  const expiresIn = response.expiresIn();
+  return {
+    accessToken: response.access_token,
+    expiresAt: expiresIn === undefined ? undefined : nowSeconds(deps) + expiresIn,
+    scope: scopesFromTokenResponse(response, profile.scopes ?? []).granted,
+    tokenType: response.token_type,
+    source: 'refresh_token_env',
+  };
+}
