@@ -143,8 +143,75 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
 
 type Runner = (load: () => Promise<(command: Command) => Promise<number>>) => (...args: unknown[]) => Promise<void>;
 
-/** Commands of later issues register here (diff, inspect, probe, check, minimal). */
-function registerLaterCommands(_program: Command, _deps: Deps, _run: Runner): void {}
+/** The scope commands: each module exports `<name>Action(deps, globalsOf) => (command) => Promise<exit code>`. */
+function registerLaterCommands(program: Command, deps: Deps, run: Runner): void {
+  const rules = (command: Command) =>
+    command
+      .option('--preset <name>', 'scope implication preset: github, google, entra, path-rights; may repeat', collect)
+      .option('--implies <rule>', 'extra implication "broad=narrow1,narrow2"; may repeat', collect);
+
+  rules(
+    program
+      .command('diff')
+      .description('show requested vs granted scopes (exit 1 when a requested scope is missing)')
+      .option('--requested <scopes>', 'requested scopes (default: what the last login asked); may repeat', collect)
+      .option('--token <token>', 'read granted scopes from this token (JWT claims or introspection); "-" reads stdin'),
+  )
+    .addHelpText('after', examples(['scopes diff', 'scopes diff --requested "repo user:email" --token - --preset github < token.txt', 'scopes diff --json | jq .notGranted']))
+    .action(run(async () => (await import('./commands/diff.js')).diffAction(deps, globalsOf)));
+
+  program
+    .command('inspect')
+    .description('show what is inside a token: header, claims, scopes, times; verify or introspect it')
+    .argument('[token]', 'the token, or "-" to read stdin (default: the profile\'s current tokens)')
+    .option('--verify', "check the signature against the issuer's JWKS, and iss/aud/exp")
+    .option('--issuer <url>', 'pin the issuer whose keys must verify the token')
+    .option('--introspect', 'ask the introspection endpoint (RFC 7662)')
+    .option('--userinfo', 'call the userinfo endpoint with the token')
+    .option('--show-token', 'also print the token itself')
+    .addHelpText('after', examples(['scopes inspect', 'pbpaste | scopes inspect -', 'scopes inspect "$TOKEN" --verify', 'scopes inspect --introspect --json']))
+    .action(run(async () => (await import('./commands/inspect.js')).inspectAction(deps, globalsOf)));
+
+  rules(
+    program
+      .command('probe')
+      .description('call endpoints with the token and report which scopes are missing, from what the API says')
+      .argument('[url...]', 'endpoints to call (absolute, or relative to the profile\'s api)')
+      .option('--manifest <file>', 'probe the endpoints of a manifest (JSON or YAML)')
+      .option('--method <method>', 'HTTP method for the URLs', 'GET')
+      .option('--token <token>', 'use this access token ("-" reads stdin)')
+      .option('--concurrency <n>', 'requests at once', positiveInteger('--concurrency'), 8)
+      .option('--timeout <seconds>', 'per-request timeout', positiveInteger('--timeout'), 10)
+      .option('--allow-unsafe', 'also send POST, PUT, PATCH and DELETE'),
+  )
+    .addHelpText('after', examples(['scopes probe https://api.example.com/v1/videos', 'scopes probe --manifest scopes.manifest.json', 'scopes probe /v1/jobs/7 --json']))
+    .action(run(async () => (await import('./commands/probe.js')).probeAction(deps, globalsOf)));
+
+  rules(
+    program
+      .command('check')
+      .description('CI gate: do the granted scopes satisfy every endpoint of a manifest or OpenAPI document?')
+      .option('--manifest <file>', 'scope manifest (JSON or YAML)')
+      .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 document (JSON or YAML)')
+      .option('--token <token>', 'use this access token ("-" reads stdin)')
+      .option('--live', 'also probe the safe endpoints')
+      .option('--fail-on-unused', 'fail when a granted scope is needed by no endpoint')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'github']).default('text')),
+  )
+    .addHelpText('after', examples(['scopes check --manifest scopes.manifest.json', 'SCOPES_TOKEN=$TOKEN scopes check --openapi openapi.yaml --format github', 'scopes check --live --fail-on-unused --json']))
+    .action(run(async () => (await import('./commands/check.js')).checkAction(deps, globalsOf)));
+
+  rules(
+    program
+      .command('minimal')
+      .description('the smallest scope set that satisfies the given endpoints (all by default)')
+      .argument('[endpoint...]', 'endpoints as "GET /v1/videos"')
+      .option('--manifest <file>', 'scope manifest (JSON or YAML)')
+      .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 document (JSON or YAML)'),
+  )
+    .addHelpText('after', examples(['scopes minimal --manifest scopes.manifest.json', 'scopes minimal --openapi openapi.yaml "GET /v1/videos" "POST /v1/videos/{id}/export"', 'scopes login --scope "$(scopes minimal --manifest scopes.manifest.json)"']))
+    .action(run(async () => (await import('./commands/minimal.js')).minimalAction(deps, globalsOf)));
+}
 
 export async function runCli(argv: readonly string[], deps: Deps): Promise<number> {
   let exitCode: number = ExitCode.ok;

@@ -1,0 +1,397 @@
+/**
+ * `scopes login`: authorization code + PKCE on a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252), with
+ * `state`, `nonce` and `iss` (RFC 9207) checked; then the requested-vs-granted view.
+ */
+import type { Command } from 'commander';
+import { scopesFromTokenResponse } from '../core/carriers.js';
+import { grantReport, type GrantReport } from '../core/grant.js';
+import { decodeToken } from '../core/jwt.js';
+import type { Profile, StorageKind } from '../core/profile.js';
+import { compileRules, parseScopes, unionScopes } from '../core/scopes.js';
+import type { Deps, GlobalOptions } from '../deps.js';
+import { AuthError, ExitCode, MissingScopeError, UsageError } from '../errors.js';
+import { saveProfileFields } from '../io/config.js';
+import { startCallbackListener, type Callback, type CallbackListener } from '../io/loopback.js';
+import { client, connect, translateOAuthError, type TokenResponse } from '../io/oauth.js';
+import { readSessionState, writeSessionState } from '../io/state.js';
+import { grantJson, renderGrant } from '../render/grant.js';
+import { styleFor } from '../render/style.js';
+import { clientSecret, credentialKey, resolveStorage } from '../session.js';
+import { commandContext, type CommandContext } from './context.js';
+
+export interface LoginOptions {
+  readonly issuer?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly scope: readonly string[];
+  readonly addScope: readonly string[];
+  readonly resource: readonly string[];
+  readonly audience?: string | undefined;
+  readonly params: Readonly<Record<string, string>>;
+  readonly redirectUri?: string | undefined;
+  readonly browser: boolean;
+  readonly manual: boolean;
+  readonly device: boolean;
+  readonly timeoutSeconds: number;
+  readonly storage?: StorageKind | undefined;
+  readonly strict: boolean;
+}
+
+/** Parameters the flow itself sets; a `--param` may not override them, or PKCE and state would be meaningless. */
+const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'scope']);
+
+export function parseParams(values: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) throw new UsageError(`--param expects KEY=VALUE, got "${value}".`);
+    const key = value.slice(0, equals);
+    if (RESERVED.has(key)) throw new UsageError(`--param cannot set ${key}: scopes sets it itself${key === 'scope' ? ' (use --scope)' : ''}.`);
+    params[key] = value.slice(equals + 1);
+  }
+  return params;
+}
+
+/** The profile as this login sees it: the saved profile with the flags on top. */
+function effectiveProfile(saved: Profile, options: LoginOptions, requested: readonly string[]): Profile {
+  const explicitServer = options.issuer !== undefined && options.issuer !== saved.issuer;
+  return {
+    // A new --issuer replaces explicit endpoints of an older profile, which belong to the old server.
+    ...(explicitServer ? { ...saved, authorizationEndpoint: undefined, tokenEndpoint: undefined, revocationEndpoint: undefined, introspectionEndpoint: undefined, userinfoEndpoint: undefined, jwksUri: undefined, deviceAuthorizationEndpoint: undefined } : saved),
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.clientId ? { clientId: options.clientId } : {}),
+    ...(options.resource.length ? { resource: options.resource } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+    ...(options.redirectUri ? { redirectUri: options.redirectUri } : {}),
+    ...(Object.keys(options.params).length ? { authorizationParams: { ...saved.authorizationParams, ...options.params } } : {}),
+    scopes: requested,
+  };
+}
+
+const OFFLINE_HINT =
+  'No refresh token came back although offline_access was asked. Usually the client is not allowed the ' +
+  'refresh_token grant, or the server only issues one with prompt=consent, or it ignores offline_access ' +
+  '(some servers use their own parameter, e.g. Google access_type=offline: try --param access_type=offline).';
+
+export async function runLogin(deps: Deps, globals: GlobalOptions, options: LoginOptions): Promise<number> {
+  if (options.device) throw new UsageError('--device (the device authorization grant) is not available yet; use --manual on a machine without a browser.');
+  if (options.manual && !options.browser) throw new UsageError('--manual and --no-browser do not go together: --manual already prints the URL and opens nothing.');
+  const context = await commandContext(deps, globals);
+  const saved = context.resolved.profile;
+  const previous = await readSessionState(context.stateDirectory, context.resolved.name);
+
+  let requested = parseScopes(options.scope.length ? options.scope : (saved.scopes ?? []));
+  if (options.addScope.length) {
+    // Incremental consent: what the profile holds now plus the new scopes (MCP 2026-07-28 step-up rule).
+    const holds = previous?.granted ?? saved.scopes ?? [];
+    requested = unionScopes(unionScopes(holds, requested), parseScopes(options.addScope));
+  }
+  const profile = effectiveProfile(saved, options, requested);
+  if (profile.clientCredentials) {
+    throw new UsageError(`Profile "${context.resolved.name}" uses the client-credentials grant: it has no login. Use \`scopes token\`.`);
+  }
+  if (!profile.issuer && !profile.authorizationEndpoint) {
+    throw new UsageError('No issuer: pass `--issuer URL` (and `--client-id ID`) or configure the profile.', {
+      hint: 'Example: scopes login --issuer https://auth.example.com --client-id abc --scope "openid offline_access"',
+    });
+  }
+  if (!profile.clientId) throw new UsageError('No client id: pass `--client-id ID` or set `clientId` in the profile.');
+
+  const storageKind = resolveStorage(options.storage, deps, profile);
+  const store = deps.store(storageKind);
+  // Fail on an unreachable keychain now, not after the user has clicked through the consent screen.
+  await (store as { probe?: () => Promise<void> }).probe?.();
+
+  const config = await connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
+  const metadata = config.serverMetadata();
+  if (!metadata.authorization_endpoint) throw new UsageError('The server has no authorization endpoint: set `authorizationEndpoint` in the profile.');
+  const methods = metadata.code_challenge_methods_supported;
+  if (Array.isArray(methods) && !methods.includes('S256')) {
+    context.warn('The server does not list PKCE S256 among its code_challenge_methods_supported; sending it anyway.');
+  }
+
+  const verifier = client.randomPKCECodeVerifier();
+  const challenge = await client.calculatePKCECodeChallenge(verifier);
+  const state = client.randomState();
+  const openid = requested.includes('openid');
+  const nonce = openid ? client.randomNonce() : undefined;
+
+  const listener = await startCallbackListener({
+    redirectUri: profile.redirectUri,
+    expectedState: state,
+    onStray: (reason) => context.warn(`Ignored ${reason}; still waiting for the real one.`),
+  });
+  try {
+    const parameters = new URLSearchParams({
+      redirect_uri: listener.redirectUri,
+      response_type: 'code',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state,
+    });
+    if (requested.length) parameters.set('scope', requested.join(' '));
+    if (nonce) parameters.set('nonce', nonce);
+    for (const resource of profile.resource ?? []) parameters.append('resource', resource);
+    if (profile.audience) parameters.set('audience', profile.audience);
+    for (const [key, value] of Object.entries(profile.authorizationParams ?? {})) parameters.set(key, value);
+    // OpenID Connect ignores offline_access without a consent prompt (Core §11).
+    if (requested.includes('offline_access') && !parameters.has('prompt')) parameters.set('prompt', 'consent');
+    const url = client.buildAuthorizationUrl(config, parameters);
+
+    const callback = await waitForCallback(context, listener, url.href, options);
+    let tokens: TokenResponse;
+    try {
+      tokens = await client.authorizationCodeGrant(
+        config,
+        callback.url,
+        { pkceCodeVerifier: verifier, expectedState: state, ...(nonce ? { expectedNonce: nonce } : {}) },
+        tokenParameters(profile),
+      );
+    } catch (error) {
+      const failure = explainFailure(translateOAuthError(error, 'the login'), requested);
+      callback.respond({ ok: false, title: 'Login failed', lines: [failure.message, 'You may close this window and return to the terminal.'] });
+      throw failure;
+    }
+
+    const response = scopesFromTokenResponse(tokens, requested);
+    const idTokenClaims = tokens.id_token ? (tokens.claims() as Record<string, unknown> | undefined) ?? null : null;
+    const report = grantReport({
+      requested,
+      granted: response.granted,
+      rules: compileRules(profile),
+      assumed: response.assumed,
+      source: 'token-response',
+      idTokenClaims,
+      hasRefreshToken: Boolean(tokens.refresh_token),
+    });
+    const expiresIn = tokens.expiresIn();
+    const now = Math.floor(deps.now().getTime() / 1000);
+    const expiresAt = expiresIn === undefined ? undefined : now + expiresIn;
+
+    const key = credentialKey(context.resolved.name, profile)!;
+    await store.write(key, {
+      refreshToken: tokens.refresh_token,
+      accessToken: tokens.access_token,
+      idToken: tokens.id_token,
+      expiresAt,
+      tokenType: tokens.token_type,
+      scope: response.granted,
+    });
+    await writeSessionState(context.stateDirectory, {
+      profile: context.resolved.name,
+      issuer: key.issuer,
+      clientId: key.clientId,
+      storage: storageKind,
+      requested,
+      granted: response.granted,
+      grantedAssumed: response.assumed,
+      evidenced: report.evidenced,
+      expiresAt,
+      refreshToken: Boolean(tokens.refresh_token),
+      idToken: Boolean(tokens.id_token),
+      lastLogin: deps.now().toISOString(),
+      resource: profile.resource,
+    });
+    const savedTo = await saveProfileFields(
+      context.resolved.name,
+      {
+        issuer: profile.issuer,
+        clientId: profile.clientId,
+        scopes: requested,
+        resource: options.resource.length ? options.resource : undefined,
+        audience: options.audience,
+        redirectUri: options.redirectUri,
+        authorizationParams: Object.keys(options.params).length ? profile.authorizationParams : undefined,
+        storage: options.storage ?? (storageKind !== (saved.storage ?? 'keychain') ? storageKind : undefined),
+      },
+      context.location,
+    );
+    context.trace(`Saved the profile to ${savedTo}.`);
+
+    callback.respond({
+      ok: true,
+      title: 'Logged in',
+      lines: [
+        `Granted: ${report.granted.length ? report.granted.join(' ') : '(none)'}`,
+        ...(report.notGranted.length ? [`Not granted: ${report.notGranted.join(' ')}`] : []),
+        'You may close this window and return to the terminal.',
+      ],
+    });
+
+    const refreshHint = requested.includes('offline_access') && !tokens.refresh_token ? OFFLINE_HINT : undefined;
+    printResult(context, report, { profile, storage: store.description, storageKind, expiresAt, refreshToken: Boolean(tokens.refresh_token), refreshHint });
+    if (options.strict && report.notGranted.length > 0) {
+      throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')} (--strict).`);
+    }
+    return ExitCode.ok;
+  } finally {
+    await listener.close();
+  }
+}
+
+function tokenParameters(profile: Profile): URLSearchParams {
+  const parameters = new URLSearchParams();
+  // RFC 8707 and MCP: the resource goes on the token request too.
+  for (const resource of profile.resource ?? []) parameters.append('resource', resource);
+  return parameters;
+}
+
+/** Turns the provider's error into a message a user can act on. */
+function explainFailure(error: AuthError | Error, requested: readonly string[]): Error {
+  if (!(error instanceof AuthError)) return error;
+  switch (error.code) {
+    case 'access_denied':
+      return new AuthError('access_denied', `The login was declined (access_denied)${describe(error)}.`, { hint: 'Run `scopes login` again and allow access to continue.', cause: error });
+    case 'invalid_scope':
+      return new AuthError('invalid_scope', `The server rejected the requested scopes (invalid_scope)${describe(error)}.\nAsked for: ${requested.join(' ') || '(none)'}`, {
+        hint: 'A scope may be misspelt, unknown to this server, or not allowed for this client: check its registration, or ask for fewer scopes.',
+        cause: error,
+      });
+    default:
+      return error;
+  }
+}
+
+const describe = (error: AuthError): string => {
+  const description = (error.cause as { error_description?: string } | undefined)?.error_description;
+  return description ? `: ${description}` : '';
+};
+
+async function waitForCallback(context: CommandContext, listener: CallbackListener, url: string, options: LoginOptions): Promise<Callback> {
+  const { deps } = context;
+  const err = styleFor(deps.io.err);
+  context.info(`Open this URL in a browser to log in:\n\n  ${url}\n`);
+  if (options.manual) {
+    return await raceWithTimeout(Promise.race([listener.next(), pastedCallback(context, listener)]), options.timeoutSeconds);
+  }
+  if (options.browser) {
+    const opened = await deps.openBrowser(url);
+    if (opened.opened) context.info(err.dim(`Opened it with ${opened.detail}.`));
+    else context.info(`${err.warn('No browser was opened:')} ${opened.detail}. Open the URL yourself; on a machine without a browser, \`scopes login --manual\` (paste the redirected URL back) or --device may suit better.`);
+  }
+  context.info(err.dim(`Waiting for the browser to come back to ${listener.redirectUri} (timeout ${options.timeoutSeconds} s, Ctrl-C to cancel)…`));
+  return await raceWithTimeout(listener.next(), options.timeoutSeconds);
+}
+
+async function raceWithTimeout<T>(promise: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AuthError('timeout', `Nobody finished the login within ${seconds} s.`, { hint: 'Run `scopes login` again (raise --timeout if you need longer).' })),
+      seconds * 1000,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `--manual`: the user pastes the URL the browser was sent to; it must carry this login's state, like any callback. */
+async function pastedCallback(context: CommandContext, listener: CallbackListener): Promise<Callback> {
+  const { deps } = context;
+  for (;;) {
+    context.info('After logging in, paste the full URL your browser was redirected to (it starts with ' + listener.redirectUri + '):');
+    const line = await deps.io.readLine();
+    if (line === undefined) throw new AuthError('no_input', 'Standard input closed before a redirected URL was pasted.');
+    let pasted: URL;
+    try {
+      pasted = new URL(line.trim());
+    } catch {
+      context.warn('That is not a URL; paste the whole address from the browser.');
+      continue;
+    }
+    const expected = new URL(listener.redirectUri);
+    if (pasted.origin !== expected.origin || pasted.pathname !== expected.pathname) {
+      context.warn(`That URL does not go to ${listener.redirectUri}; paste the address the login redirected to.`);
+      continue;
+    }
+    return { url: pasted, respond: () => undefined };
+  }
+}
+
+function printResult(
+  context: CommandContext,
+  report: GrantReport,
+  info: { profile: Profile; storage: string; storageKind: StorageKind; expiresAt: number | undefined; refreshToken: boolean; refreshHint: string | undefined },
+): void {
+  const { deps, globals } = context;
+  if (info.refreshHint) context.warn(info.refreshHint);
+  if (globals.json) {
+    const { requested, granted, notGranted, extra } = grantJson(report);
+    deps.io.out.write(
+      `${JSON.stringify({
+        profile: context.resolved.name,
+        issuer: info.profile.issuer ?? info.profile.tokenEndpoint,
+        requested,
+        granted,
+        notGranted,
+        extra,
+        impliedBy: report.impliedBy,
+        assumed: report.assumed,
+        expiresAt: info.expiresAt === undefined ? null : new Date(info.expiresAt * 1000).toISOString(),
+        refreshToken: info.refreshToken,
+        storage: info.storageKind,
+      })}\n`,
+    );
+    return;
+  }
+  const out = styleFor(deps.io.out);
+  const lines = [
+    `${out.ok('Logged in')} to ${info.profile.issuer ?? info.profile.tokenEndpoint} as profile ${out.bold(context.resolved.name)}.`,
+    '',
+    renderGrant(report, out),
+  ];
+  const expiry = info.expiresAt === undefined ? 'no expiry given' : `expires ${new Date(info.expiresAt * 1000).toISOString()}`;
+  lines.push(`Access token ${expiry}; ${info.refreshToken ? `refresh token stored in the ${info.storage}` : 'no refresh token'}.`);
+  if (report.notGranted.length) {
+    lines.push(out.dim(`To ask again for what is missing: scopes login --add-scope "${report.notGranted.join(' ')}"`));
+  }
+  deps.io.out.write(`${lines.join('\n')}\n`);
+}
+
+/** Decodes the id token claims without verifying; openid-client has already verified it. */
+export function idTokenClaims(idToken: string | undefined): Record<string, unknown> | null {
+  if (!idToken) return null;
+  try {
+    const decoded = decodeToken(idToken);
+    return decoded.format === 'jwt' ? decoded.claims : null;
+  } catch {
+    return null;
+  }
+}
+
+export const loginAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
+  const o = command.opts<{
+    issuer?: string;
+    clientId?: string;
+    scope?: string[];
+    addScope?: string[];
+    resource?: string[];
+    audience?: string;
+    param?: string[];
+    redirectUri?: string;
+    browser: boolean;
+    manual?: boolean;
+    device?: boolean;
+    timeout: number;
+    storage?: StorageKind;
+    strict?: boolean;
+  }>();
+  return runLogin(deps, globalsOf(command, deps), {
+    issuer: o.issuer,
+    clientId: o.clientId,
+    scope: o.scope ?? [],
+    addScope: o.addScope ?? [],
+    resource: o.resource ?? [],
+    audience: o.audience,
+    params: parseParams(o.param ?? []),
+    redirectUri: o.redirectUri,
+    browser: o.browser,
+    manual: Boolean(o.manual),
+    device: Boolean(o.device),
+    timeoutSeconds: o.timeout,
+    storage: o.storage,
+    strict: Boolean(o.strict),
+  });
+};

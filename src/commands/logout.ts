@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import type { Profile } from '../core/profile.js';
+import type { Deps, GlobalOptions } from '../deps.js';
+import { ExitCode } from '../errors.js';
+import { listProfiles } from '../io/config.js';
+import { deleteSessionState, listSessionProfiles, readSessionState } from '../io/state.js';
+import { styleFor } from '../render/style.js';
+import { clientSecret, credentialKey, resolveStorage } from '../session.js';
+import { commandContext, type CommandContext } from './context.js';
+
+export interface LogoutOptions {
+  readonly all: boolean;
+  readonly revoke: boolean;
+}
+
+interface LogoutResult {
+  profile: string;
+  /** true revoked, false revocation failed, null not attempted (nothing held, --no-revoke, no endpoint). */
+  revoked: boolean | null;
+  revocationNote?: string;
+  deleted: boolean;
+}
+
+/**
+ * `scopes logout`: revoke (RFC 7009) where the server offers it, then delete the local secrets and state whatever
+ * happened to the revocation — a user who logs out must not be left holding a live token on disk.
+ */
+export async function runLogout(deps: Deps, globals: GlobalOptions, options: LogoutOptions): Promise<number> {
+  const context = await commandContext(deps, globals);
+  const targets: { name: string; profile: Profile }[] = [];
+  if (options.all) {
+    const configured = await listProfiles(context.location);
+    const names = new Set([...configured.map((p) => p.name), ...(await listSessionProfiles(context.stateDirectory))]);
+    for (const name of names) targets.push({ name, profile: configured.find((p) => p.name === name)?.profile ?? {} });
+  } else {
+    targets.push({ name: context.resolved.name, profile: context.resolved.profile });
+  }
+  const results: LogoutResult[] = [];
+  for (const target of targets) results.push(await logoutOne(context, target.name, target.profile, options));
+
+  if (globals.json) {
+    deps.io.out.write(`${JSON.stringify({ profiles: results })}\n`);
+    return ExitCode.ok;
+  }
+  const style = styleFor(deps.io.out);
+  for (const result of results) {
+    const revocation =
+      result.revoked === true ? 'refresh token revoked' : result.revoked === false ? style.warn('revocation failed') : (result.revocationNote ?? 'nothing to revoke');
+    deps.io.out.write(`${result.deleted ? style.ok('Logged out') : 'No session'} of profile ${style.bold(result.profile)}: ${revocation}${result.deleted ? '; local secrets and state deleted' : ''}.\n`);
+  }
+  return ExitCode.ok;
+}
+
+async function logoutOne(context: CommandContext, name: string, configured: Profile, options: LogoutOptions): Promise<LogoutResult> {
+  const { deps } = context;
+  const state = await readSessionState(context.stateDirectory, name);
+  // The state remembers which server and client the session belongs to even if the profile was edited since.
+  const profile: Profile = state
+    ? { ...configured, issuer: configured.issuer ?? state.issuer, clientId: state.clientId, storage: state.storage }
+    : configured;
+  const key = credentialKey(name, profile);
+  const result: LogoutResult = { profile: name, revoked: null, deleted: false };
+  if (!key) {
+    if (state) await deleteSessionState(context.stateDirectory, name);
+    result.deleted = Boolean(state);
+    return result;
+  }
+  const store = deps.store(state?.storage ?? resolveStorage(undefined, deps, profile));
+  const secrets = await store.read(key);
+  const token = secrets?.refreshToken ?? secrets?.accessToken;
+  if (!token) result.revocationNote = 'nothing to revoke';
+  else if (!options.revoke) result.revocationNote = 'not revoked (--no-revoke)';
+  else {
+    try {
+      const oauth = await import('../io/oauth.js');
+      const config = await oauth.connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
+      if (!config.serverMetadata().revocation_endpoint) {
+        result.revocationNote = 'the server offers no revocation endpoint';
+        context.warn(`Profile "${name}": the server offers no revocation endpoint; the token stays valid there until it expires.`);
+      } else {
+        try {
+          await oauth.client.tokenRevocation(config, token, { token_type_hint: secrets?.refreshToken ? 'refresh_token' : 'access_token' });
+          result.revoked = true;
+        } catch (error) {
+          throw oauth.translateOAuthError(error, 'the revocation');
+        }
+      }
+    } catch (error) {
+      result.revoked = false;
+      context.warn(`Profile "${name}": revocation failed (${(error as Error).message}); deleting the local secrets anyway.`);
+    }
+  }
+  await store.delete(key);
+  await deleteSessionState(context.stateDirectory, name);
+  result.deleted = Boolean(secrets || state);
+  return result;
+}
+
+export const logoutAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
+  const o = command.opts<{ all?: boolean; revoke: boolean }>();
+  return runLogout(deps, globalsOf(command, deps), { all: Boolean(o.all), revoke: o.revoke });
+};
