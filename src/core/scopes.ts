@@ -1,0 +1,818 @@
+/**
+ * The scope model: reading scope lists, implication rules (presets and `implies` maps), requirements with
+ * alternatives (OpenAPI security semantics), the smallest scope set for a set of endpoints, and the
+ * requested-versus-granted diff. Pure: no IO, no clock; the only throws are the `UsageError`s documented below.
+ */
+import { UsageError } from '../errors.js';
+
+/** A requirement: any one group suffices, each group needs all of its scopes (OpenAPI security semantics). */
+export type Requirement = readonly (readonly string[])[];
+
+export type Preset = 'github' | 'google' | 'entra' | 'path-rights';
+export const PRESETS: readonly Preset[] = ['github', 'google', 'entra', 'path-rights'];
+
+/** How rules are written in config and manifests. */
+export interface RuleSpec {
+  readonly preset?: Preset | readonly Preset[] | undefined;
+  readonly implies?: Readonly<Record<string, readonly string[]>> | undefined;
+}
+
+export interface ScopeRules {
+  /** The canonical form used to compare two scopes (identity, unless a preset such as `entra` folds case). */
+  normalize(scope: string): string;
+  /** True when holding `granted` gives `needed` (equal after normalize, or implied). */
+  covers(granted: string, needed: string): boolean;
+}
+
+/** How a granted set meets one requirement. */
+export interface Satisfaction {
+  readonly satisfied: boolean;
+  /** The group that is met, or the closest one (fewest missing, first on ties); null for a requirement with no groups. */
+  readonly group: readonly string[] | null;
+  /** Needed scope → the granted scope that covers it (itself when equal), for the scopes of `group` that are covered. */
+  readonly coveredBy: Record<string, string>;
+  /** What to add to meet `group`; [] when satisfied. */
+  readonly missing: string[];
+}
+
+/** Requested versus granted scopes. */
+export interface ScopeDiff {
+  /** Requested scopes, without duplicates (after normalize), first-seen order. */
+  readonly requested: string[];
+  /** Granted scopes, without duplicates (after normalize), first-seen order. */
+  readonly granted: string[];
+  /** Requested and granted as is (equal after normalize). */
+  readonly asRequested: string[];
+  /** Requested, neither granted nor implied by a granted scope. */
+  readonly notGranted: string[];
+  /** Granted scopes that were not requested (after normalize), whether or not they cover a requested one. */
+  readonly extra: string[];
+  /** Requested scope → the broader granted scope that covers it. */
+  readonly impliedBy: Record<string, string>;
+}
+
+export interface MinimalOptions {
+  /** Scopes that may be chosen besides those the requirements name, e.g. a broader one that covers several. */
+  readonly candidates?: readonly string[];
+  /** Work allowed to the exact search before it settles for the greedy answer (default 2 000 000 steps). */
+  readonly budget?: number;
+}
+
+export interface MinimalResult {
+  /** The chosen scopes, sorted. */
+  readonly scopes: string[];
+  /** False when the exact search ran out of budget and the answer is greedy (still irredundant, maybe not smallest). */
+  readonly exact: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading and writing scope lists
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const SPACES = /\s+/;
+const SPACES_AND_COMMAS = /[\s,]+/;
+
+/**
+ * True when `value` is one RFC 6749 scope-token (printable ASCII without space, `"` and `\`).
+ * Parsing does not require it (providers send worse); this is for warning about what a user typed.
+ * @see RFC 6749 §3.3
+ */
+export function isScopeToken(value: unknown): boolean {
+  return typeof value === 'string' && SCOPE_TOKEN.test(value);
+}
+
+/**
+ * Reads a scope list: a space-delimited string, or an array of such strings; repeated whitespace and order do not
+ * matter, the empty string is the empty set, duplicates are dropped (first-seen order kept). `commas: true` also
+ * splits on commas, for the dialects that use them (GitHub `repo,gist` and `X-OAuth-Scopes: repo, user`, Slack,
+ * Shopify). Anything else (undefined, null, numbers, objects, non-string array elements) reads as nothing. Never throws.
+ * @see RFC 6749 §3.3
+ */
+export function parseScopes(value: unknown, options?: { readonly commas?: boolean }): string[] {
+  const separator = options?.commas === true ? SPACES_AND_COMMAS : SPACES;
+  const pieces: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+  const seen = new Set<string>();
+  for (const piece of pieces) {
+    if (typeof piece !== 'string') continue;
+    for (const scope of piece.split(separator)) if (scope !== '') seen.add(scope);
+  }
+  return [...seen];
+}
+
+/**
+ * Writes a scope list as the space-delimited string the `scope` parameter carries. Never throws.
+ * @see RFC 6749 §3.3
+ */
+export function formatScopes(scopes: readonly string[]): string {
+  if (!Array.isArray(scopes)) return '';
+  return scopes.filter((scope): scope is string => typeof scope === 'string' && scope !== '').join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Presets
+
+interface PresetDefinition {
+  readonly normalize?: (scope: string) => string;
+  readonly implies?: Readonly<Record<string, readonly string[]>>;
+  /** A containment that a finite map cannot list (a shape of scope). */
+  readonly contains?: (granted: string, needed: string) => boolean;
+}
+
+/*
+ * GitHub: the indented rows of "Scopes for OAuth apps" (docs.github.com, github/docs
+ * content/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps.md), where indentation means "included".
+ * Not from that table, and so marked:
+ *  - `codespace` ⊇ `codespace:secrets`: the codespaces-secrets endpoints accept "the `codespace` or
+ *    `codespace:secrets` scope", and the GitHub CLI expands `codespace` the same way.
+ *  - `write:packages` ⊇ `read:packages`, `write:discussion` ⊇ `read:discussion`: nested in the token settings page and
+ *    expanded so by the GitHub CLI (cli/cli: `write:X` ⊇ `read:X`); the scopes table lists the packages rows flat.
+ * Deliberately left out:
+ *  - `delete:packages` implies nothing: the packages docs say deleting needs "`delete:packages` and `read:packages`".
+ *  - `repo` ⊉ `workflow`, `repo` ⊉ `admin:repo_hook` / org scopes: the `repo` row's prose says it reaches repository
+ *    hooks and some organisation resources, but GitHub does not list those scopes under it, and the prose is too
+ *    loose to encode as containment. Add an `implies` entry if an API of yours relies on it.
+ */
+const GITHUB_IMPLIES: Readonly<Record<string, readonly string[]>> = {
+  repo: ['repo:status', 'repo_deployment', 'public_repo', 'repo:invite', 'security_events'],
+  'admin:repo_hook': ['write:repo_hook'],
+  'write:repo_hook': ['read:repo_hook'],
+  'admin:org': ['write:org'],
+  'write:org': ['read:org'],
+  'admin:public_key': ['write:public_key'],
+  'write:public_key': ['read:public_key'],
+  'admin:gpg_key': ['write:gpg_key'],
+  'write:gpg_key': ['read:gpg_key'],
+  user: ['read:user', 'user:email', 'user:follow'],
+  project: ['read:project'],
+  'admin:enterprise': ['manage_runners:enterprise', 'manage_billing:enterprise', 'read:enterprise'],
+  codespace: ['codespace:secrets'],
+  'write:packages': ['read:packages'],
+  'write:discussion': ['read:discussion'],
+};
+
+/*
+ * Google publishes no implication table (standards.md §4). What is here comes from the scope descriptions and from
+ * the per-method "requires one of the following scopes" lists of the discovery documents, which list every broader
+ * scope as an alternative (e.g. Gmail `users.messages.send` accepts mail.google.com, gmail.modify, gmail.compose,
+ * gmail.send; `users.labels.create` accepts mail.google.com, gmail.labels, gmail.modify).
+ *  - `…/auth/X` ⊇ `…/auth/X.readonly` in general (the `contains` rule below).
+ *  - Drive: `drive` ⊇ drive.readonly, drive.file, drive.metadata (and so drive.metadata.readonly);
+ *    drive.readonly ⊇ drive.metadata.readonly. NOT drive.appdata: Drive's scope page describes `drive` as access to
+ *    "all of a user's files, excluding the Application Data folder". drive.photos.readonly is left out (unsure; the
+ *    scope is deprecated).
+ *  - Gmail: `https://mail.google.com/` ⊇ gmail.modify ⊇ {gmail.readonly, gmail.compose, gmail.labels, gmail.insert};
+ *    gmail.readonly ⊇ gmail.metadata; gmail.compose ⊇ gmail.send. The gmail.settings.* scopes are under nothing:
+ *    settings updates accept only gmail.settings.basic / .sharing.
+ *  - Calendar: `calendar` ⊇ calendar.events (and by the general rule calendar.readonly, calendar.events.readonly);
+ *    calendar.readonly ⊇ calendar.events.readonly.
+ *  - `cloud-platform` ⊇ `cloud-platform.read-only` (read methods of Cloud APIs accept both; writes only the first).
+ *  - `email` and `profile` are the short forms of `…/auth/userinfo.email` and `…/auth/userinfo.profile`: Google's
+ *    token responses and tokeninfo answer with the long form.
+ */
+const GOOGLE_AUTH = 'https://www.googleapis.com/auth/';
+const GMAIL_FULL = 'https://mail.google.com/';
+const google = (name: string): string => GOOGLE_AUTH + name;
+
+const GOOGLE_IMPLIES: Readonly<Record<string, readonly string[]>> = {
+  [google('drive')]: [google('drive.readonly'), google('drive.file'), google('drive.metadata')],
+  [google('drive.readonly')]: [google('drive.metadata.readonly')],
+  [GMAIL_FULL]: [google('gmail.modify')],
+  [google('gmail.modify')]: [google('gmail.readonly'), google('gmail.compose'), google('gmail.labels'), google('gmail.insert')],
+  [google('gmail.readonly')]: [google('gmail.metadata')],
+  [google('gmail.compose')]: [google('gmail.send')],
+  [google('calendar')]: [google('calendar.events')],
+  [google('calendar.readonly')]: [google('calendar.events.readonly')],
+  [google('cloud-platform')]: [google('cloud-platform.read-only')],
+};
+
+const GOOGLE_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['email', google('userinfo.email')],
+  ['profile', google('userinfo.profile')],
+]);
+
+const googleNormalize = (scope: string): string => GOOGLE_ALIASES.get(scope) ?? scope;
+
+const googleContains = (granted: string, needed: string): boolean => {
+  const broad = googleNormalize(granted);
+  return broad.startsWith(GOOGLE_AUTH) && broad.length > GOOGLE_AUTH.length && googleNormalize(needed) === `${broad}.readonly`;
+};
+
+/*
+ * Entra ID (Azure AD), Microsoft identity platform v2.
+ * Documented by Microsoft: a scope is requested as `<resource>/<permission>` (`https://graph.microsoft.com/Mail.Read`)
+ * while the token's `scp` / `roles` carry the bare permission (`Mail.Read`); `<resource>/.default` asks for every
+ * permission statically consented for that resource. Observed, not a documented guarantee: permission names compare
+ * case-insensitively (standards.md §4), and percent-encoded scopes appear in Microsoft's own samples.
+ * NOT documented as a general rule: `X.ReadWrite` ⊇ `X.Read`, `X.Read.All` ⊇ `X.Read`, `X.Read` ⊇ `X.ReadBasic`.
+ * Microsoft Graph's per-API permission tables list the broader forms as "higher privileged permissions" for the same
+ * call, which is where the pattern comes from; a particular API may differ.
+ * A bare permission has no resource: one token has one audience, so it is taken to be the resource in question.
+ */
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+interface EntraScope {
+  readonly resource: string | undefined;
+  readonly name: string;
+}
+
+function entraParse(scope: string): EntraScope {
+  let text = scope;
+  if (/%[0-9a-f]{2}/i.test(text)) {
+    try {
+      text = decodeURIComponent(text);
+    } catch {
+      // A stray `%` is not an encoding; keep the scope as sent.
+    }
+  }
+  const slash = text.lastIndexOf('/');
+  if (slash <= 0 || slash === text.length - 1) return { resource: undefined, name: text.toLowerCase() };
+  let resource = text.slice(0, slash).toLowerCase().replace(/\/+$/, '');
+  if (resource === GRAPH_APP_ID) resource = GRAPH_RESOURCE;
+  return { resource, name: text.slice(slash + 1).toLowerCase() };
+}
+
+const entraNormalize = (scope: string): string => entraParse(scope).name;
+
+const sameResource = (a: string | undefined, b: string | undefined): boolean =>
+  a === undefined || b === undefined || a === b;
+
+const ENTRA_RIGHTS_BELOW: ReadonlyMap<string, readonly string[]> = new Map([
+  ['readwrite', ['read', 'readbasic']],
+  ['read', ['readbasic']],
+]);
+
+const entraContains = (granted: string, needed: string): boolean => {
+  const have = entraParse(granted);
+  const want = entraParse(needed);
+  if (!sameResource(have.resource, want.resource)) return false;
+  // `.default` names no permission itself: holding it holds the resource's permissions, and any permission of the
+  // resource shows that a `.default` request was answered.
+  if (have.name === '.default') return !OIDC_SCOPES.has(want.name);
+  if (want.name === '.default') return !OIDC_SCOPES.has(have.name);
+  const [haveEntity, haveRight, ...haveRest] = have.name.split('.');
+  const [wantEntity, wantRight, ...wantRest] = want.name.split('.');
+  if (!haveEntity || !haveRight || haveEntity !== wantEntity || wantRight === undefined) return false;
+  const rightCovered = haveRight === wantRight || (ENTRA_RIGHTS_BELOW.get(haveRight)?.includes(wantRight) ?? false);
+  const haveQualifier = haveRest.join('.');
+  const wantQualifier = wantRest.join('.');
+  const qualifierCovered = haveQualifier === wantQualifier || (haveQualifier === 'all' && wantQualifier === '');
+  return rightCovered && qualifierCovered;
+};
+
+/*
+ * Path rights (Laserfiche, seed 004): `<resource>[/<path>].<Rights>`, Rights a run of capitalised words
+ * (`Read`, `Write`, `ReadWrite`). A shorter path holds its sub-paths (on `/` boundaries), no path holds the whole
+ * resource, and more rights hold fewer. Laserfiche names two resources, `repository` and `odata4/table`; its broad
+ * Table API scopes are spelled `table.Read` / `table.Write` and granular ones may be requested under them, so
+ * `table` is read as `odata4/table`.
+ */
+const COMPOUND_RESOURCES: ReadonlySet<string> = new Set(['odata4/table']);
+const RESOURCE_ALIASES: ReadonlyMap<string, string> = new Map([['table', 'odata4/table']]);
+const RIGHTS = /^(?:[A-Z][a-z]*)+$/;
+const RIGHT_WORD = /[A-Z][a-z]*/g;
+
+interface PathRightsScope {
+  readonly resource: string;
+  readonly path: readonly string[];
+  readonly rights: ReadonlySet<string>;
+}
+
+function pathRightsParse(scope: string): PathRightsScope | undefined {
+  const dot = scope.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const rights = scope.slice(dot + 1);
+  if (!RIGHTS.test(rights)) return undefined;
+  const segments = scope.slice(0, dot).split('/');
+  if (segments.some((segment) => segment === '')) return undefined;
+  const compound = segments.length >= 2 ? `${segments[0]}/${segments[1]}` : '';
+  const [resource, path] = COMPOUND_RESOURCES.has(compound)
+    ? [compound, segments.slice(2)]
+    : [segments[0] as string, segments.slice(1)];
+  return {
+    resource: RESOURCE_ALIASES.get(resource) ?? resource,
+    path,
+    rights: new Set(rights.match(RIGHT_WORD) ?? []),
+  };
+}
+
+const pathRightsContains = (granted: string, needed: string): boolean => {
+  const have = pathRightsParse(granted);
+  const want = pathRightsParse(needed);
+  if (have === undefined || want === undefined || have.resource !== want.resource) return false;
+  if (have.path.length > want.path.length || have.path.some((segment, i) => segment !== want.path[i])) return false;
+  for (const right of want.rights) if (!have.rights.has(right)) return false;
+  return true;
+};
+
+const PRESET_DEFINITIONS: Readonly<Record<Preset, PresetDefinition>> = {
+  github: { implies: GITHUB_IMPLIES },
+  google: { normalize: googleNormalize, implies: GOOGLE_IMPLIES, contains: googleContains },
+  entra: { normalize: entraNormalize, contains: entraContains },
+  'path-rights': { contains: pathRightsContains },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compiling rules
+
+const invalidRules = (message: string): UsageError =>
+  new UsageError(message, { hint: `Presets: ${PRESETS.join(', ')}; "implies" maps a scope to the scopes it contains.` }, 'invalid_rules');
+
+function readPresets(value: unknown): Preset[] {
+  if (value === undefined || value === null) return [];
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  const presets: Preset[] = [];
+  for (const item of list) {
+    if (typeof item !== 'string' || !(PRESETS as readonly string[]).includes(item)) {
+      throw invalidRules(`Unknown scope preset ${JSON.stringify(item)}.`);
+    }
+    if (!presets.includes(item as Preset)) presets.push(item as Preset);
+  }
+  // A fixed order keeps normalization the same however the presets were listed.
+  return PRESETS.filter((preset) => presets.includes(preset));
+}
+
+function readImplies(value: unknown): [string, string[]][] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidRules('"implies" must be an object mapping a scope to a list of scopes.');
+  const entries: [string, string[]][] = [];
+  for (const [from, to] of Object.entries(value)) {
+    if (parseScopes(from).length !== 1 || from.trim() !== from) {
+      throw invalidRules(`"implies" key ${JSON.stringify(from)} must be exactly one scope.`);
+    }
+    const valid = typeof to === 'string' || (Array.isArray(to) && to.every((scope) => typeof scope === 'string'));
+    if (!valid) throw invalidRules(`"implies" for ${JSON.stringify(from)} must be a list of scopes.`);
+    entries.push([from, parseScopes(to)]);
+  }
+  return entries;
+}
+
+interface GrantedReach {
+  /** Normalized scopes reached by explicit rules (and the structural hops between their keys), the start included. */
+  readonly nodes: ReadonlySet<string>;
+  /** One spelling of each reached scope, for the structural rules that read more than the normalized form. */
+  readonly spellings: readonly string[];
+}
+
+const GRANTED_CACHE_LIMIT = 10_000;
+
+/**
+ * Compiles presets and an `implies` map into rules. `implies` is transitive, cycles are harmless, and it combines
+ * with the presets (a scope an `implies` entry names can lead into a preset's shape rule and back).
+ * Throws `UsageError` (code `invalid_rules`) for an unknown preset or an `implies` that is not a map from one scope
+ * to a list of scopes.
+ */
+export function compileRules(spec?: RuleSpec): ScopeRules {
+  if (spec !== undefined && spec !== null && (typeof spec !== 'object' || Array.isArray(spec))) {
+    throw invalidRules('Scope rules must be an object with "preset" and/or "implies".');
+  }
+  const definitions = readPresets(spec?.preset).map((preset) => PRESET_DEFINITIONS[preset]);
+  const userImplies = readImplies(spec?.implies);
+
+  const normalizers = definitions.flatMap((definition) => (definition.normalize ? [definition.normalize] : []));
+  const normalize = (scope: string): string => {
+    if (typeof scope !== 'string') return '';
+    let result = scope;
+    for (const normalizer of normalizers) result = normalizer(result);
+    return result;
+  };
+  const containers = definitions.flatMap((definition) => (definition.contains ? [definition.contains] : []));
+  const contains =
+    containers.length === 0
+      ? undefined
+      : (granted: string, needed: string): boolean => containers.some((container) => container(granted, needed));
+
+  const edges = new Map<string, Set<string>>();
+  const spelling = new Map<string, string>();
+  const remember = (scope: string): string => {
+    const key = normalize(scope);
+    if (!spelling.has(key)) spelling.set(key, scope);
+    return key;
+  };
+  const addEdge = (from: string, to: string): void => {
+    if (from === to) return;
+    let targets = edges.get(from);
+    if (targets === undefined) edges.set(from, (targets = new Set()));
+    targets.add(to);
+  };
+  const addImplies = (entries: Iterable<readonly [string, readonly string[]]>): void => {
+    for (const [from, to] of entries) {
+      const key = remember(from);
+      for (const scope of to) addEdge(key, remember(scope));
+    }
+  };
+  for (const definition of definitions) if (definition.implies) addImplies(Object.entries(definition.implies));
+  addImplies(userImplies);
+
+  // A shape rule can lead from any named scope to another map key; linking them once here keeps covers() to a lookup.
+  const keys = [...edges.keys()];
+  if (contains !== undefined) {
+    for (const [node, nodeSpelling] of spelling) {
+      for (const key of keys) if (node !== key && contains(nodeSpelling, spelling.get(key) as string)) addEdge(node, key);
+    }
+  }
+
+  const reachCache = new Map<string, ReadonlySet<string>>();
+  const reach = (start: string): ReadonlySet<string> => {
+    const cached = reachCache.get(start);
+    if (cached !== undefined) return cached;
+    const seen = new Set<string>([start]);
+    const queue = [start];
+    for (let i = 0; i < queue.length; i++) {
+      for (const next of edges.get(queue[i] as string) ?? []) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          queue.push(next);
+        }
+      }
+    }
+    reachCache.set(start, seen);
+    return seen;
+  };
+
+  const grantedCache = new Map<string, GrantedReach>();
+  const reachOfGranted = (granted: string, key: string): GrantedReach => {
+    const cached = grantedCache.get(granted);
+    if (cached !== undefined) return cached;
+    const nodes = new Set<string>([key]);
+    if (edges.has(key)) {
+      for (const node of reach(key)) nodes.add(node);
+    } else if (contains !== undefined && !spelling.has(key)) {
+      for (const mapKey of keys) {
+        if (contains(granted, spelling.get(mapKey) as string)) for (const node of reach(mapKey)) nodes.add(node);
+      }
+    }
+    const spellings = [granted];
+    for (const node of nodes) if (node !== key) spellings.push(spelling.get(node) as string);
+    const result: GrantedReach = { nodes, spellings };
+    if (grantedCache.size >= GRANTED_CACHE_LIMIT) grantedCache.clear();
+    grantedCache.set(granted, result);
+    return result;
+  };
+
+  const hasRules = edges.size > 0 || contains !== undefined;
+  const covers = (granted: string, needed: string): boolean => {
+    if (typeof granted !== 'string' || typeof needed !== 'string') return false;
+    const have = normalize(granted);
+    const want = normalize(needed);
+    if (have === want) return true;
+    if (!hasRules) return false;
+    const reached = reachOfGranted(granted, have);
+    if (reached.nodes.has(want)) return true;
+    if (contains !== undefined) for (const scope of reached.spellings) if (contains(scope, needed)) return true;
+    return false;
+  };
+
+  return { normalize, covers };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Requirements
+
+const invalidRequirement = (): UsageError =>
+  new UsageError('A scope requirement must be a list of groups, each a list of scopes.', {}, 'invalid_requirement');
+
+/** Groups of a requirement, each read as a scope list (so `["a b"]` is `["a", "b"]` and `[""]` needs nothing). */
+function readRequirement(requirement: unknown): string[][] {
+  if (!Array.isArray(requirement)) throw invalidRequirement();
+  return requirement.map((group: unknown) => {
+    if (!Array.isArray(group) || !group.every((scope) => typeof scope === 'string')) throw invalidRequirement();
+    return parseScopes(group);
+  });
+}
+
+function uniqueBy(scopes: readonly string[], key: (scope: string) => string): string[] {
+  const seen = new Set<string>();
+  const result: string[] = [];
+  for (const scope of scopes) {
+    const k = key(scope);
+    if (!seen.has(k)) {
+      seen.add(k);
+      result.push(scope);
+    }
+  }
+  return result;
+}
+
+function coverIn(held: readonly string[], heldKeys: readonly string[], needed: string, rules: ScopeRules): string | undefined {
+  const want = rules.normalize(needed);
+  const exact = heldKeys.indexOf(want);
+  if (exact !== -1) return held[exact];
+  return held.find((scope) => rules.covers(scope, needed));
+}
+
+/**
+ * The granted scope that gives `needed`: an equal one (after normalize) first, else the first that covers it.
+ * Never throws; malformed input finds nothing.
+ */
+export function findCover(granted: readonly string[], needed: string, rules: ScopeRules): string | undefined {
+  if (typeof needed !== 'string' || !Array.isArray(granted)) return undefined;
+  const held = granted.filter((scope): scope is string => typeof scope === 'string');
+  return coverIn(held, held.map((scope) => rules.normalize(scope)), needed, rules);
+}
+
+/**
+ * Whether `granted` meets `requirement` (any one group, all of its scopes, with implication), and if not, the group
+ * closest to being met and what it lacks. A requirement with no groups, or with an empty group, needs nothing.
+ * Throws `UsageError` (code `invalid_requirement`) when `requirement` is not a list of lists of strings.
+ * @see RFC 6750 §3.1 (`insufficient_scope`)
+ */
+export function satisfies(granted: readonly string[], requirement: Requirement, rules: ScopeRules): Satisfaction {
+  const groups = readRequirement(requirement);
+  if (groups.length === 0) return { satisfied: true, group: null, coveredBy: {}, missing: [] };
+  const held = parseScopes(granted);
+  const heldKeys = held.map((scope) => rules.normalize(scope));
+  let closest: { group: string[]; covered: [string, string][]; missing: string[] } | undefined;
+  for (const group of groups) {
+    const covered: [string, string][] = [];
+    const missing: string[] = [];
+    for (const scope of group) {
+      const cover = coverIn(held, heldKeys, scope, rules);
+      if (cover === undefined) missing.push(scope);
+      else covered.push([scope, cover]);
+    }
+    if (missing.length === 0) return { satisfied: true, group, coveredBy: Object.fromEntries(covered), missing: [] };
+    if (closest === undefined || missing.length < closest.missing.length) closest = { group, covered, missing };
+  }
+  const { group, covered, missing } = closest as NonNullable<typeof closest>;
+  return { satisfied: false, group, coveredBy: Object.fromEntries(covered), missing };
+}
+
+/**
+ * Granted scopes that no requirement uses: a granted scope is used when it covers some scope of some group of some
+ * requirement (least privilege). Throws `UsageError` (code `invalid_requirement`) on a malformed requirement.
+ */
+export function unusedScopes(granted: readonly string[], requirements: readonly Requirement[], rules: ScopeRules): string[] {
+  if (!Array.isArray(requirements)) throw invalidRequirement();
+  const key = (scope: string): string => rules.normalize(scope);
+  const needed = uniqueBy(
+    requirements.flatMap((requirement) => readRequirement(requirement).flat()),
+    key,
+  );
+  return uniqueBy(parseScopes(granted), key).filter((scope) => !needed.some((want) => rules.covers(scope, want)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Diff and union
+
+/**
+ * Requested versus granted: what came as asked, what a broader granted scope covers, what is missing, and what came
+ * unasked. Comparison is after `rules.normalize` (case-sensitive unless a preset says otherwise). Never throws.
+ * @see RFC 6749 §3.3, §5.1
+ */
+export function diffScopes(requested: readonly string[], granted: readonly string[], rules: ScopeRules): ScopeDiff {
+  const key = (scope: string): string => rules.normalize(scope);
+  const asked = uniqueBy(parseScopes(requested), key);
+  const got = uniqueBy(parseScopes(granted), key);
+  const askedKeys = new Set(asked.map(key));
+  const gotKeys = new Set(got.map(key));
+  const asRequested: string[] = [];
+  const notGranted: string[] = [];
+  const implied: [string, string][] = [];
+  for (const scope of asked) {
+    if (gotKeys.has(key(scope))) {
+      asRequested.push(scope);
+      continue;
+    }
+    const cover = got.find((held) => rules.covers(held, scope));
+    if (cover === undefined) notGranted.push(scope);
+    else implied.push([scope, cover]);
+  }
+  const extra = got.filter((scope) => !askedKeys.has(key(scope)));
+  return { requested: asked, granted: got, asRequested, notGranted, extra, impliedBy: Object.fromEntries(implied) };
+}
+
+/**
+ * The union of two scope lists, `a`'s order first (incremental consent asks for what is held plus what is new).
+ * Duplicates are judged after `rules.normalize` when rules are given. Never throws.
+ * @see RFC 6749 §3.3
+ */
+export function unionScopes(a: readonly string[], b: readonly string[], rules?: ScopeRules): string[] {
+  return uniqueBy([...parseScopes(a), ...parseScopes(b)], (scope) => (rules === undefined ? scope : rules.normalize(scope)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Minimal scope set
+
+const DEFAULT_BUDGET = 2_000_000;
+const VISITED_LIMIT = 200_000;
+
+const isSubset = (small: readonly number[], large: readonly number[]): boolean => small.every((x) => large.includes(x));
+
+/** Drops groups that contain another group of the same requirement: they are never the cheaper way to meet it. */
+function withoutSupersetGroups(groups: number[][]): number[][] {
+  const kept: number[][] = [];
+  groups.forEach((group, i) => {
+    const dominated = groups.some(
+      (other, j) => j !== i && isSubset(other, group) && (other.length < group.length || j < i),
+    );
+    if (!dominated) kept.push(group);
+  });
+  return kept;
+}
+
+/** True when meeting requirement `a` always meets `b`: each group of `a` contains some group of `b`. */
+const meetsOther = (a: readonly number[][], b: readonly number[][]): boolean =>
+  a.every((groupA) => b.some((groupB) => isSubset(groupB, groupA)));
+
+function compareNames(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i] as string;
+    const y = b[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+const sortedNames = (scopes: readonly string[]): string[] => [...scopes].sort();
+
+/**
+ * The smallest scope set that satisfies every requirement, honouring alternatives and implication. A candidate is
+ * any scope the requirements name or `options.candidates` lists. Ties go to fewer scopes, then narrower scopes (those
+ * covering fewer other candidates), then the lexicographically first sorted list. Exact by branch and bound within a
+ * work budget; past it, the best answer found so far (at worst greedy, always irredundant) with `exact: false`.
+ * Throws `UsageError` (code `invalid_requirement`) on a malformed requirement.
+ */
+export function minimal(
+  requirements: readonly Requirement[],
+  rules: ScopeRules,
+  options?: MinimalOptions,
+): MinimalResult {
+  if (!Array.isArray(requirements)) throw invalidRequirement();
+
+  // Scopes become atom numbers, compared after normalize; requirements become groups of atoms.
+  const atomOf = new Map<string, number>();
+  const atoms: string[] = [];
+  const atom = (scope: string): number => {
+    const key = rules.normalize(scope);
+    let index = atomOf.get(key);
+    if (index === undefined) {
+      index = atoms.length;
+      atoms.push(scope);
+      atomOf.set(key, index);
+    }
+    return index;
+  };
+  const distinct = new Map<string, number[][]>();
+  for (const requirement of requirements) {
+    const groups = readRequirement(requirement);
+    if (groups.length === 0 || groups.some((group) => group.length === 0)) continue;
+    const indexed = withoutSupersetGroups(
+      groups.map((group) => [...new Set(group.map(atom))].sort((x, y) => x - y)),
+    ).sort((x, y) => x.length - y.length || compareNames(x.map(String), y.map(String)));
+    const key = indexed.map((group) => group.join(',')).join('|');
+    if (!distinct.has(key)) distinct.set(key, indexed);
+  }
+  const all = [...distinct.values()];
+  const problems = all.filter((b, i) => !all.some((a, j) => j !== i && meetsOther(a, b) && (!meetsOther(b, a) || j < i)));
+  if (problems.length === 0) return { scopes: [], exact: true };
+
+  // Candidates: the named scopes, then the extra ones; those covering nothing needed are dropped.
+  const names = uniqueBy([...atoms, ...parseScopes(options?.candidates)], (scope) => rules.normalize(scope));
+  const usedAtoms = [...new Set(problems.flat(2))];
+  const coverage = names.map((name) => usedAtoms.filter((a) => rules.covers(name, atoms[a] as string)));
+  const candidates = names.map((_, c) => c).filter((c) => (coverage[c] as number[]).length > 0);
+  const breadth = names.map(
+    (name, c) => candidates.filter((other) => other !== c && rules.covers(name, names[other] as string)).length,
+  );
+  const coverers: number[][] = atoms.map(() => []);
+  for (const c of candidates) for (const a of coverage[c] as number[]) (coverers[a] as number[]).push(c);
+  // Trying broad candidates first finds good answers early, which prunes more.
+  for (const list of coverers) {
+    list.sort((x, y) => (coverage[y] as number[]).length - (coverage[x] as number[]).length || (breadth[x] as number) - (breadth[y] as number) || x - y);
+  }
+
+  const coverCount = new Int32Array(atoms.length);
+  const add = (c: number): void => {
+    for (const a of coverage[c] as number[]) coverCount[a] = (coverCount[a] as number) + 1;
+  };
+  const remove = (c: number): void => {
+    for (const a of coverage[c] as number[]) coverCount[a] = (coverCount[a] as number) - 1;
+  };
+  /** Candidates one of which any answer extending the current set must add to meet `groups`; [] when met. */
+  const branchesOf = (groups: readonly number[][]): number[] => {
+    const branches = new Set<number>();
+    for (const group of groups) {
+      const first = group.find((a) => coverCount[a] === 0);
+      if (first === undefined) return [];
+      for (const c of coverers[first] as number[]) branches.add(c);
+    }
+    return [...branches];
+  };
+  const allMet = (chosen: readonly number[]): boolean => {
+    coverCount.fill(0);
+    for (const c of chosen) add(c);
+    const met = problems.every((groups) => branchesOf(groups).length === 0);
+    coverCount.fill(0);
+    return met;
+  };
+  const breadthOf = (chosen: readonly number[]): number => chosen.reduce((sum, c) => sum + (breadth[c] as number), 0);
+  /** Removes what the rest already provides, broadest first, so what stays is irredundant and narrow. */
+  const prune = (chosen: readonly number[]): number[] => {
+    let kept = [...chosen];
+    const order = [...chosen].sort(
+      (x, y) => (breadth[y] as number) - (breadth[x] as number) || ((names[y] as string) < (names[x] as string) ? -1 : 1),
+    );
+    for (const c of order) {
+      const without = kept.filter((other) => other !== c);
+      if (allMet(without)) kept = without;
+    }
+    return kept;
+  };
+
+  const greedy = (): number[] => {
+    coverCount.fill(0);
+    const chosen: number[] = [];
+    for (;;) {
+      let pick: number[] | undefined;
+      const uncovered = new Set<number>();
+      for (const groups of problems) {
+        const branches = branchesOf(groups);
+        if (branches.length === 0) continue;
+        for (const group of groups) for (const a of group) if (coverCount[a] === 0) uncovered.add(a);
+        if (pick === undefined || branches.length < pick.length) pick = branches;
+      }
+      if (pick === undefined) break;
+      const gain = (c: number): number => (coverage[c] as number[]).filter((a) => uncovered.has(a)).length;
+      const best = pick.reduce((x, y) => {
+        const byGain = gain(y) - gain(x);
+        if (byGain !== 0) return byGain > 0 ? y : x;
+        const byBreadth = (breadth[x] as number) - (breadth[y] as number);
+        if (byBreadth !== 0) return byBreadth > 0 ? y : x;
+        return (names[y] as string) < (names[x] as string) ? y : x;
+      });
+      chosen.push(best);
+      add(best);
+    }
+    coverCount.fill(0);
+    return prune(chosen);
+  };
+
+  const start = greedy();
+  let best = { chosen: start, size: start.length, breadth: breadthOf(start), names: sortedNames(start.map((c) => names[c] as string)) };
+  const consider = (chosen: readonly number[], breadthSum: number): void => {
+    if (chosen.length > best.size || (chosen.length === best.size && breadthSum > best.breadth)) return;
+    const chosenNames = sortedNames(chosen.map((c) => names[c] as string));
+    if (chosen.length === best.size && breadthSum === best.breadth && compareNames(chosenNames, best.names) >= 0) return;
+    best = { chosen: [...chosen], size: chosen.length, breadth: breadthSum, names: chosenNames };
+  };
+
+  const budget = typeof options?.budget === 'number' && options.budget >= 0 ? options.budget : DEFAULT_BUDGET;
+  let work = 0;
+  let exhausted = false;
+  const visited = new Set<string>();
+  const chosen: number[] = [];
+
+  const search = (open: readonly number[], breadthSum: number): void => {
+    const stillOpen: number[] = [];
+    const branchSets: number[][] = [];
+    for (const r of open) {
+      const groups = problems[r] as number[][];
+      work += groups.length;
+      const branches = branchesOf(groups);
+      if (branches.length === 0) continue;
+      stillOpen.push(r);
+      branchSets.push(branches);
+    }
+    if (stillOpen.length === 0) {
+      consider(chosen, breadthSum);
+      return;
+    }
+    if (work > budget) {
+      exhausted = true;
+      return;
+    }
+    // Lower bound: requirements whose branch sets share no candidate each need a different new scope.
+    const bySize = branchSets.map((_, i) => i).sort((x, y) => (branchSets[x] as number[]).length - (branchSets[y] as number[]).length);
+    const taken = new Set<number>();
+    let lowerBound = 0;
+    for (const i of bySize) {
+      const branches = branchSets[i] as number[];
+      work += branches.length;
+      if (branches.some((c) => taken.has(c))) continue;
+      lowerBound++;
+      for (const c of branches) taken.add(c);
+    }
+    const size = chosen.length + lowerBound;
+    if (size > best.size || (size === best.size && breadthSum > best.breadth)) return;
+    const branches = branchSets[bySize[0] as number] as number[];
+    for (const c of branches) {
+      chosen.push(c);
+      const key = [...chosen].sort((x, y) => x - y).join(',');
+      if (!visited.has(key)) {
+        if (visited.size < VISITED_LIMIT) visited.add(key);
+        add(c);
+        search(stillOpen, breadthSum + (breadth[c] as number));
+        remove(c);
+      }
+      chosen.pop();
+      if (exhausted) return;
+    }
+  };
+
+  coverCount.fill(0);
+  search(problems.map((_, r) => r), 0);
+  const answer = exhausted ? prune(best.chosen) : best.chosen;
+  return { scopes: sortedNames(answer.map((c) => names[c] as string)), exact: !exhausted };
+}
