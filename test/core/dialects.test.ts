@@ -1,0 +1,768 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import {
+  MAX_JSON_CHARS,
+  readErrorMessage,
+  readGitHubGraphql,
+  readGitHubRest,
+  readGoogle,
+  readHttpStatus,
+  readMicrosoftGraph,
+  readRfc6750Body,
+  readRfc6750Challenge,
+  readScopeFinding,
+  readShopify,
+  readSlack,
+  readStepUpChallenge,
+  type Dialect,
+  type Finding,
+  type ProbeResponse,
+} from '../../src/core/dialects.js';
+
+const respond = (status: number, headers: Record<string, string | string[]> = {}, body: unknown = ''): ProbeResponse => ({
+  status,
+  headers,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+interface Vector {
+  description: string;
+  input: ProbeResponse;
+  /** Fields the finding must have (null: no finding). */
+  expected: Partial<Finding> | null;
+}
+
+const runTable = (dialect: Dialect, vectors: Vector[]): void => {
+  it.each(vectors)('$description', ({ input, expected }) => {
+    const found = dialect(input);
+    if (expected === null) expect(found).toBeNull();
+    else expect(found).toMatchObject(expected);
+  });
+};
+
+// standards.md §7 shapes, copied exactly
+const GOOGLE_CHALLENGE =
+  'Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="https://www.googleapis.com/auth/iam https://www.googleapis.com/auth/cloud-platform"';
+const GOOGLE_ERRORS = [{ message: 'Insufficient Permission', domain: 'global', reason: 'insufficientPermissions' }];
+const GOOGLE_DETAILS = [
+  {
+    '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+    reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT',
+    domain: 'googleapis.com',
+    metadata: { service: 'iam.googleapis.com', method: 'google.iam.admin.v1.IAM.ListServiceAccounts' },
+  },
+];
+const googleBody = (extra: Record<string, unknown>) => ({
+  error: { code: 403, message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED', ...extra },
+});
+const GOOGLE_ALTERNATIVES = [['https://www.googleapis.com/auth/iam'], ['https://www.googleapis.com/auth/cloud-platform']];
+
+const GITHUB_403_BODY = {
+  message: 'Resource not accessible by personal access token',
+  documentation_url: 'https://docs.github.com/rest/repos/repos#get-a-repository',
+  status: '403',
+};
+const GRAPHQL_MESSAGE =
+  "Your token has not been granted the required scopes to execute this query. The 'number' field requires one of the following scopes: ['read:project'], but your token has only been granted the: ['repo'] scopes. Please modify your token's scopes at: https://github.com/settings/tokens.";
+const VIDEO_MESSAGE = 'This action requires the "export:write" scope. Your token has: videos:read, analyze:write';
+
+describe('RFC 6750 challenge', () => {
+  runTable(readRfc6750Challenge, [
+    {
+      description: 'insufficient_scope: every scope in one group',
+      input: respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="a b"' }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['a', 'b']],
+        evidence: ['WWW-Authenticate: Bearer error="insufficient_scope", scope="a b"'],
+        dialect: 'rfc6750',
+      },
+    },
+    {
+      description: 'insufficient_scope without scope: required unknown',
+      input: respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope"' }),
+      expected: { outcome: 'missing_scope', required: [], note: 'The challenge does not name the scope it needs.' },
+    },
+    {
+      description: 'MCP runtime 403 with resource_metadata',
+      input: respond(403, {
+        'www-authenticate':
+          'Bearer error="insufficient_scope", scope="files:read files:write", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", error_description="Additional file write permission required"',
+      }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['files:read', 'files:write']],
+        resourceMetadata: 'https://mcp.example.com/.well-known/oauth-protected-resource',
+      },
+    },
+    {
+      description: 'invalid_token on a 401',
+      input: respond(401, { 'www-authenticate': 'Bearer realm="example", error="invalid_token", error_description="The access token expired"' }),
+      expected: { outcome: 'unauthorized', required: [], dialect: 'rfc6750' },
+    },
+    {
+      description: 'no error code on a 401 (no credentials)',
+      input: respond(401, { 'www-authenticate': 'Bearer realm="example"' }),
+      expected: { outcome: 'unauthorized', required: [] },
+    },
+    {
+      description: 'MCP 401 with scope and resource_metadata',
+      input: respond(401, {
+        'www-authenticate': 'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", scope="files:read"',
+      }),
+      expected: {
+        outcome: 'unauthorized',
+        required: [['files:read']],
+        resourceMetadata: 'https://mcp.example.com/.well-known/oauth-protected-resource',
+      },
+    },
+    {
+      description: 'resource_metadata taken from the bearer challenge after DPoP',
+      input: respond(401, {
+        'www-authenticate': 'DPoP algs="ES256 PS256", Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource"',
+      }),
+      expected: { outcome: 'unauthorized', resourceMetadata: 'https://mcp.example.com/.well-known/oauth-protected-resource' },
+    },
+    {
+      description: 'a DPoP-only challenge is read the same way',
+      input: respond(403, { 'www-authenticate': 'DPoP algs="ES256", error="insufficient_scope", scope="x"' }),
+      expected: { outcome: 'missing_scope', required: [['x']] },
+    },
+    {
+      description: 'Microsoft Graph 401 challenge',
+      input: respond(401, {
+        'www-authenticate':
+          'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
+      }),
+      expected: { outcome: 'unauthorized', required: [] },
+    },
+    {
+      description: 'Entra CAE claims challenge',
+      input: respond(401, {
+        'www-authenticate':
+          'Bearer authorization_uri="https://login.windows.net/common/oauth2/authorize", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0="',
+      }),
+      expected: { outcome: 'unauthorized', note: 'A claims challenge (Entra Continuous Access Evaluation): sign in again, passing its `claims`.' },
+    },
+    {
+      description: 'a header split over two lines',
+      input: respond(403, { 'www-authenticate': ['Basic realm="b"', 'Bearer error="insufficient_scope", scope="a"'] }),
+      expected: { outcome: 'missing_scope', required: [['a']] },
+    },
+    {
+      description: 'a malformed header still yields the challenges before the error, with a warning',
+      input: respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="a b", Basic realm="x' }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['a', 'b']],
+        warnings: ['Malformed WWW-Authenticate header: unterminated quoted string at position 60. Challenges before it were read.'],
+      },
+    },
+    { description: 'a Google challenge is left to the Google dialect', input: respond(403, { 'www-authenticate': GOOGLE_CHALLENGE }), expected: null },
+    {
+      description: 'step-up is left to RFC 9470',
+      input: respond(401, { 'www-authenticate': 'Bearer error="insufficient_user_authentication", max_age=300' }),
+      expected: null,
+    },
+    { description: 'a challenge on a 200 is not a refusal', input: respond(200, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="a"' }), expected: null },
+    { description: 'no header', input: respond(403), expected: null },
+    { description: 'only a Basic challenge', input: respond(401, { 'www-authenticate': 'Basic realm="x"' }), expected: null },
+  ]);
+});
+
+describe('RFC 9470 step-up', () => {
+  runTable(readStepUpChallenge, [
+    {
+      description: 'quoted max_age (RFC example)',
+      input: respond(401, {
+        'www-authenticate':
+          'Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="5"',
+      }),
+      expected: { outcome: 'step_up', required: [], stepUp: { maxAge: 5 }, dialect: 'rfc9470' },
+    },
+    {
+      description: 'bare max_age',
+      input: respond(401, { 'www-authenticate': 'Bearer error="insufficient_user_authentication", max_age=300' }),
+      expected: { outcome: 'step_up', stepUp: { maxAge: 300 } },
+    },
+    {
+      description: 'acr_values in order, a non-numeric max_age ignored with a warning',
+      input: respond(401, {
+        'www-authenticate': 'Bearer error="insufficient_user_authentication", acr_values="myACR urn:mace:incommon:iap:silver", max_age="soon"',
+      }),
+      expected: {
+        outcome: 'step_up',
+        stepUp: { acrValues: ['myACR', 'urn:mace:incommon:iap:silver'] },
+        warnings: ['max_age "soon" is not a number of seconds; ignored'],
+      },
+    },
+    {
+      description: 'with resource_metadata',
+      input: respond(401, {
+        'www-authenticate': 'Bearer error="insufficient_user_authentication", max_age=60, resource_metadata="https://rs.example/.well-known/oauth-protected-resource"',
+      }),
+      expected: { outcome: 'step_up', resourceMetadata: 'https://rs.example/.well-known/oauth-protected-resource' },
+    },
+    { description: 'insufficient_scope is not step-up', input: respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope"' }), expected: null },
+  ]);
+
+  it('has no maxAge key when max_age is not a number', () => {
+    const found = readStepUpChallenge(respond(401, { 'www-authenticate': 'Bearer error="insufficient_user_authentication", max_age="x"' }));
+    expect(found?.stepUp).toEqual({});
+  });
+});
+
+describe('Google', () => {
+  runTable(readGoogle, [
+    {
+      description: 'challenge and full body: the scopes are alternatives',
+      input: respond(403, { 'www-authenticate': GOOGLE_CHALLENGE }, googleBody({ errors: GOOGLE_ERRORS, details: GOOGLE_DETAILS })),
+      expected: {
+        outcome: 'missing_scope',
+        required: GOOGLE_ALTERNATIVES,
+        dialect: 'google',
+        evidence: [
+          `WWW-Authenticate: ${GOOGLE_CHALLENGE}`,
+          'body error.details[0].reason: "ACCESS_TOKEN_SCOPE_INSUFFICIENT"',
+          'body error.errors[0].reason: "insufficientPermissions"',
+          'body error.message: "Request had insufficient authentication scopes."',
+        ],
+        note: "Google's challenge lists alternatives: any one of these scopes suffices.",
+      },
+    },
+    {
+      description: 'details[] missing',
+      input: respond(403, { 'www-authenticate': GOOGLE_CHALLENGE }, googleBody({ errors: GOOGLE_ERRORS })),
+      expected: { outcome: 'missing_scope', required: GOOGLE_ALTERNATIVES },
+    },
+    {
+      description: 'errors[] missing',
+      input: respond(403, { 'www-authenticate': GOOGLE_CHALLENGE }, googleBody({ details: GOOGLE_DETAILS })),
+      expected: { outcome: 'missing_scope', required: GOOGLE_ALTERNATIVES },
+    },
+    {
+      description: 'challenge only',
+      input: respond(403, { 'www-authenticate': GOOGLE_CHALLENGE }),
+      expected: { outcome: 'missing_scope', required: GOOGLE_ALTERNATIVES },
+    },
+    {
+      description: 'body only: a scope gap whose scopes are not named',
+      input: respond(403, {}, googleBody({ details: GOOGLE_DETAILS })),
+      expected: {
+        outcome: 'missing_scope',
+        required: [],
+        note: 'Google names the scopes it would accept only in the WWW-Authenticate challenge, which did not list any.',
+      },
+    },
+    {
+      description: 'a 403 rate limit is not a scope gap',
+      input: respond(
+        403,
+        {},
+        { error: { code: 403, message: 'User Rate Limit Exceeded', errors: [{ message: 'User Rate Limit Exceeded', domain: 'usageLimits', reason: 'userRateLimitExceeded' }] } },
+      ),
+      expected: { outcome: 'forbidden', required: [], note: `Google's reason "userRateLimitExceeded" is not a missing scope.` },
+    },
+    {
+      description: 'accessNotConfigured is not a scope gap',
+      input: respond(
+        403,
+        {},
+        {
+          error: {
+            code: 403,
+            message: 'Access Not Configured. Drive API has not been used in project 123 before or it is disabled.',
+            errors: [{ message: 'Access Not Configured.', domain: 'usageLimits', reason: 'accessNotConfigured', extendedHelp: 'https://console.developers.google.com' }],
+          },
+        },
+      ),
+      expected: { outcome: 'forbidden', required: [] },
+    },
+    {
+      description: 'a 401 from Google',
+      input: respond(401, { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' }),
+      expected: { outcome: 'unauthorized', required: [], dialect: 'google' },
+    },
+    { description: 'not Google', input: respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="a b"' }), expected: null },
+    { description: 'Google on a 200', input: respond(200, { 'www-authenticate': GOOGLE_CHALLENGE }), expected: null },
+  ]);
+});
+
+describe('GitHub REST', () => {
+  runTable(readGitHubRest, [
+    {
+      description: '403: accepted scope not granted',
+      input: respond(403, { 'x-accepted-oauth-scopes': 'repo', 'x-oauth-scopes': 'read:user, gist' }, GITHUB_403_BODY),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['repo']],
+        granted: ['read:user', 'gist'],
+        dialect: 'github-rest',
+        evidence: [
+          'X-Accepted-OAuth-Scopes: repo',
+          'X-OAuth-Scopes: read:user, gist',
+          'body message: "Resource not accessible by personal access token"',
+        ],
+      },
+    },
+    {
+      description: '404 with the headers is a scope gap',
+      input: respond(404, { 'x-accepted-oauth-scopes': 'repo', 'x-oauth-scopes': 'gist' }, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['repo']],
+        note: 'GitHub answers 404 instead of 403 where the token may not see a resource.',
+      },
+    },
+    {
+      description: 'several accepted scopes are alternatives',
+      input: respond(403, { 'x-accepted-oauth-scopes': 'admin:org, read:org, write:org', 'x-oauth-scopes': 'repo' }),
+      expected: { outcome: 'missing_scope', required: [['admin:org'], ['read:org'], ['write:org']] },
+    },
+    {
+      description: 'Slack-style list without spaces',
+      input: respond(403, { 'x-accepted-oauth-scopes': 'admin:org,read:org', 'x-oauth-scopes': '' }),
+      expected: { outcome: 'missing_scope', required: [['admin:org'], ['read:org']], granted: [] },
+    },
+    {
+      description: 'an accepted scope is held: not a scope gap',
+      input: respond(403, { 'x-accepted-oauth-scopes': 'admin:org, read:org', 'x-oauth-scopes': 'read:org, repo' }),
+      expected: { outcome: 'forbidden', required: [] },
+    },
+    {
+      description: 'an accepted scope is held on a 404: a real 404',
+      input: respond(404, { 'x-accepted-oauth-scopes': 'repo', 'x-oauth-scopes': 'repo' }),
+      expected: null,
+    },
+    {
+      description: 'an empty accepted header on a 403: no scope needed',
+      input: respond(403, { 'x-accepted-oauth-scopes': '', 'x-oauth-scopes': 'repo' }),
+      expected: { outcome: 'forbidden', required: [] },
+    },
+    { description: 'an empty accepted header on a 404', input: respond(404, { 'x-accepted-oauth-scopes': '', 'x-oauth-scopes': 'repo' }), expected: null },
+    {
+      description: 'X-OAuth-Scopes absent: granted unknown',
+      input: respond(403, { 'x-accepted-oauth-scopes': 'repo' }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['repo']],
+        note: 'X-OAuth-Scopes is absent, so the granted scopes are not known (fine-grained and GitHub App tokens carry permissions, not scopes).',
+      },
+    },
+    {
+      description: 'a spent rate limit is not a scope gap',
+      input: respond(403, { 'x-accepted-oauth-scopes': 'repo', 'x-oauth-scopes': 'gist', 'x-ratelimit-remaining': '0' }, { message: 'API rate limit exceeded' }),
+      expected: { outcome: 'forbidden', note: 'GitHub refused because the rate limit is spent, not for a scope.' },
+    },
+    { description: 'a 404 without GitHub headers', input: respond(404, {}, { message: 'Not Found' }), expected: null },
+    { description: 'a 200 with the headers', input: respond(200, { 'x-accepted-oauth-scopes': 'repo', 'x-oauth-scopes': 'gist' }), expected: null },
+    {
+      description: 'header names in mixed case are still found',
+      input: respond(403, { 'X-Accepted-OAuth-Scopes': 'repo', 'X-OAuth-Scopes': 'gist' }),
+      expected: { outcome: 'missing_scope', required: [['repo']], granted: ['gist'] },
+    },
+  ]);
+
+  it('uses the caller-known granted scopes when X-OAuth-Scopes is absent', () => {
+    expect(readGitHubRest(respond(403, { 'x-accepted-oauth-scopes': 'repo' }), { granted: ['repo'] })).toMatchObject({ outcome: 'forbidden' });
+    expect(readGitHubRest(respond(404, { 'x-accepted-oauth-scopes': 'repo' }), { granted: ['repo'] })).toBeNull();
+  });
+});
+
+describe('GitHub GraphQL', () => {
+  const graphql = (...errors: unknown[]) => ({ data: null, errors });
+  runTable(readGitHubGraphql, [
+    {
+      description: 'INSUFFICIENT_SCOPES on a 200',
+      input: respond(200, {}, graphql({ type: 'INSUFFICIENT_SCOPES', locations: [{ line: 1, column: 25 }], message: GRAPHQL_MESSAGE })),
+      expected: { outcome: 'missing_scope', required: [['read:project']], granted: ['repo'], dialect: 'github-graphql' },
+    },
+    {
+      description: 'one of several scopes',
+      input: respond(
+        200,
+        {},
+        graphql({ type: 'INSUFFICIENT_SCOPES', message: "The 'x' field requires one of the following scopes: ['read:org', 'admin:org'], but your token has only been granted the: ['repo', 'gist'] scopes." }),
+      ),
+      expected: { required: [['read:org'], ['admin:org']], granted: ['repo', 'gist'] },
+    },
+    {
+      description: 'two fields: both are needed',
+      input: respond(
+        200,
+        {},
+        graphql(
+          { type: 'INSUFFICIENT_SCOPES', message: "The 'a' field requires one of the following scopes: ['read:org']" },
+          { type: 'INSUFFICIENT_SCOPES', message: "The 'b' field requires one of the following scopes: ['repo', 'public_repo']" },
+          { type: 'INSUFFICIENT_SCOPES', message: "The 'c' field requires one of the following scopes: ['read:org']" },
+        ),
+      ),
+      expected: { required: [['read:org', 'repo'], ['public_repo', 'read:org']] },
+    },
+    {
+      description: 'a message without a list',
+      input: respond(200, {}, graphql({ type: 'INSUFFICIENT_SCOPES', message: 'Your token has not been granted the required scopes.' })),
+      expected: { outcome: 'missing_scope', required: [], note: 'The error does not name the scopes it needs.' },
+    },
+    {
+      description: 'one field with many alternatives keeps them all',
+      input: respond(200, {}, graphql({ type: 'INSUFFICIENT_SCOPES', message: `requires one of the following scopes: [${Array.from({ length: 200 }, (_, i) => `'s${i}'`).join(', ')}]` })),
+      expected: { required: Array.from({ length: 200 }, (_, i) => [`s${i}`]) },
+    },
+    {
+      description: 'fields whose combinations explode: the first ones are counted, with a note',
+      input: respond(
+        200,
+        {},
+        graphql(
+          ...['a', 'b', 'c'].map((field) => ({
+            type: 'INSUFFICIENT_SCOPES',
+            message: `requires one of the following scopes: [${Array.from({ length: 10 }, (_, i) => `'${field}${i}'`).join(', ')}]`,
+          })),
+        ),
+      ),
+      expected: {
+        required: Array.from({ length: 10 }, (_, i) => [`a${i}`]),
+        note: "GitHub GraphQL lists alternatives: any one of the scopes named for a field suffices. Too many combinations of the fields' scopes; only the first fields are counted.",
+      },
+    },
+    { description: 'other GraphQL errors', input: respond(200, {}, graphql({ type: 'NOT_FOUND', message: "Could not resolve to a Repository with the name 'x'." })), expected: null },
+    { description: 'data, no errors', input: respond(200, {}, { data: { viewer: { login: 'octocat' } } }), expected: null },
+  ]);
+});
+
+describe('Slack', () => {
+  runTable(readSlack, [
+    {
+      description: 'missing_scope: needed lists alternatives (D8)',
+      input: respond(200, {}, { ok: false, error: 'missing_scope', needed: 'channels:read,groups:read', provided: 'chat:write' }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['channels:read'], ['groups:read']],
+        granted: ['chat:write'],
+        dialect: 'slack',
+        evidence: ['body {"ok":false,"error":"missing_scope","needed":"channels:read,groups:read","provided":"chat:write"}'],
+      },
+    },
+    {
+      description: 'provided absent',
+      input: respond(200, {}, { ok: false, error: 'missing_scope', needed: 'chat:write' }),
+      expected: { outcome: 'missing_scope', required: [['chat:write']] },
+    },
+    { description: 'invalid_auth', input: respond(200, {}, { ok: false, error: 'invalid_auth' }), expected: { outcome: 'unauthorized', required: [] } },
+    { description: 'not_allowed_token_type', input: respond(200, {}, { ok: false, error: 'not_allowed_token_type' }), expected: { outcome: 'forbidden' } },
+    { description: 'ok: true', input: respond(200, {}, { ok: true, channels: [] }), expected: null },
+    { description: 'another error', input: respond(200, {}, { ok: false, error: 'channel_not_found' }), expected: null },
+  ]);
+
+  it('has no granted member when provided is absent', () => {
+    expect(readSlack(respond(200, {}, { ok: false, error: 'missing_scope', needed: 'chat:write' }))).not.toHaveProperty('granted');
+  });
+});
+
+describe('GitLab-style RFC 6750 body', () => {
+  runTable(readRfc6750Body, [
+    {
+      description: 'scope in the body is all-of',
+      input: respond(403, {}, {
+        error: 'insufficient_scope',
+        error_description: 'The request requires higher privileges than provided by the access token.',
+        scope: 'api read_api',
+      }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['api', 'read_api']],
+        dialect: 'rfc6750-body',
+        note: 'Read as all of these, as in an RFC 6750 challenge; GitLab often lists scopes that would each do (api covers read_api), which implication rules reduce.',
+      },
+    },
+    { description: 'no scope member', input: respond(403, {}, { error: 'insufficient_scope' }), expected: { outcome: 'missing_scope', required: [] } },
+    {
+      description: 'invalid_token',
+      input: respond(401, {}, { error: 'invalid_token', error_description: 'Token is expired. You can either do re-authorization or token refresh.' }),
+      expected: { outcome: 'unauthorized' },
+    },
+    { description: 'an error object is not this dialect', input: respond(403, {}, { error: { code: 'insufficient_scope' } }), expected: null },
+  ]);
+});
+
+describe('Shopify', () => {
+  runTable(readShopify, [
+    {
+      description: 'with the [API] prefix',
+      input: respond(403, {}, { errors: '[API] This action requires merchant approval for read_themes scope.' }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['read_themes']],
+        dialect: 'shopify',
+        evidence: ['body errors: "[API] This action requires merchant approval for read_themes scope."'],
+      },
+    },
+    {
+      description: 'without the prefix',
+      input: respond(403, {}, { errors: 'This action requires merchant approval for write_products scope.' }),
+      expected: { required: [['write_products']] },
+    },
+    {
+      description: 'a list of messages: all of them',
+      input: respond(403, {}, { errors: ['[API] This action requires merchant approval for read_themes scope.', 'This action requires merchant approval for write_themes scope.'] }),
+      expected: { required: [['read_themes', 'write_themes']] },
+    },
+    {
+      description: 'an object of message lists',
+      input: respond(403, {}, { errors: { base: ['This action requires merchant approval for read_orders scope.'] } }),
+      expected: { required: [['read_orders']] },
+    },
+    { description: 'Not Found', input: respond(404, {}, { errors: 'Not Found' }), expected: null },
+    { description: 'a bad token', input: respond(401, {}, { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' }), expected: null },
+    { description: 'GraphQL access denied names no scope', input: respond(200, {}, { errors: [{ message: 'TagsAdd access denied' }] }), expected: null },
+  ]);
+});
+
+describe('insufficient_scope error object (the video API of seed 003)', () => {
+  runTable(readErrorMessage, [
+    {
+      description: 'the seed body',
+      input: respond(403, {}, { error: { code: 'insufficient_scope', message: VIDEO_MESSAGE } }),
+      expected: {
+        outcome: 'missing_scope',
+        required: [['export:write']],
+        granted: ['videos:read', 'analyze:write'],
+        dialect: 'error-message',
+        evidence: [`body {"error":{"code":"insufficient_scope","message":${JSON.stringify(VIDEO_MESSAGE)}}}`],
+      },
+    },
+    {
+      description: 'several named scopes: all of them',
+      input: respond(403, {}, { error: { code: 'insufficient_scope', message: 'This action requires the "export:write" and "videos:read" scopes. Your token has: jobs:read' } }),
+      expected: { required: [['export:write', 'videos:read']], granted: ['jobs:read'] },
+    },
+    {
+      description: 'an unquoted scope',
+      input: respond(403, {}, { error: { code: 'insufficient_scope', message: 'This action requires the export:write scope.' } }),
+      expected: { required: [['export:write']] },
+    },
+    {
+      description: 'no message',
+      input: respond(403, {}, { error: { code: 'insufficient_scope' } }),
+      expected: { outcome: 'missing_scope', required: [], note: 'The message does not name the scope it needs.' },
+    },
+    { description: 'another code', input: respond(404, {}, { error: { code: 'not_found', message: 'Video "v1" not found' } }), expected: null },
+  ]);
+});
+
+describe('Microsoft Graph', () => {
+  const NOTE = "Microsoft Graph does not name the missing scope (permission); the manifest's declared scopes are the fallback.";
+  runTable(readMicrosoftGraph, [
+    {
+      description: 'Authorization_RequestDenied',
+      input: respond(403, {}, {
+        error: {
+          code: 'Authorization_RequestDenied',
+          message: 'Insufficient privileges to complete the operation.',
+          innerError: { date: '2024-01-01T00:00:00', 'request-id': 'r', 'client-request-id': 'c' },
+        },
+      }),
+      expected: { outcome: 'forbidden', required: [], dialect: 'microsoft-graph', note: NOTE },
+    },
+    {
+      description: 'ErrorAccessDenied',
+      input: respond(403, {}, { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } }),
+      expected: { outcome: 'forbidden', required: [], note: NOTE },
+    },
+    { description: 'a 404', input: respond(404, {}, { error: { code: 'itemNotFound', message: 'Item not found' } }), expected: null },
+  ]);
+});
+
+describe('HTTP status fallback', () => {
+  runTable(readHttpStatus, [
+    { description: '401', input: respond(401), expected: { outcome: 'unauthorized', required: [], evidence: ['HTTP 401'], dialect: 'http-status' } },
+    { description: '403', input: respond(403), expected: { outcome: 'forbidden', required: [], evidence: ['HTTP 403'] } },
+    { description: '404', input: respond(404), expected: null },
+    { description: '200', input: respond(200), expected: null },
+  ]);
+});
+
+describe('readScopeFinding', () => {
+  runTable(readScopeFinding, [
+    {
+      description: 'Google 403 with challenge and body: alternatives, all evidence',
+      input: respond(403, { 'www-authenticate': GOOGLE_CHALLENGE }, googleBody({ errors: GOOGLE_ERRORS, details: GOOGLE_DETAILS })),
+      expected: {
+        outcome: 'missing_scope',
+        dialect: 'google',
+        required: GOOGLE_ALTERNATIVES,
+        evidence: [
+          `WWW-Authenticate: ${GOOGLE_CHALLENGE}`,
+          'body error.details[0].reason: "ACCESS_TOKEN_SCOPE_INSUFFICIENT"',
+          'body error.errors[0].reason: "insufficientPermissions"',
+          'body error.message: "Request had insufficient authentication scopes."',
+        ],
+      },
+    },
+    {
+      description: 'a challenge without scope and a body that names it: the body decides, both are evidence',
+      input: respond(
+        403,
+        { 'www-authenticate': 'Bearer error="insufficient_scope", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"' },
+        { error: { code: 'insufficient_scope', message: VIDEO_MESSAGE } },
+      ),
+      expected: {
+        outcome: 'missing_scope',
+        dialect: 'error-message',
+        required: [['export:write']],
+        resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource',
+        evidence: [
+          'WWW-Authenticate: Bearer error="insufficient_scope", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"',
+          `body {"error":{"code":"insufficient_scope","message":${JSON.stringify(VIDEO_MESSAGE)}}}`,
+        ],
+      },
+    },
+    {
+      description: 'a challenge that names the scope wins over a body on ties',
+      input: respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="api"' }, { error: 'insufficient_scope', scope: 'api read_api' }),
+      expected: { dialect: 'rfc6750', required: [['api']] },
+    },
+    {
+      description: 'step-up beats everything',
+      input: respond(401, { 'www-authenticate': 'Bearer error="insufficient_user_authentication", max_age=300' }, { error: 'insufficient_scope', scope: 'x' }),
+      expected: { outcome: 'step_up', stepUp: { maxAge: 300 } },
+    },
+    {
+      description: 'GitHub 403',
+      input: respond(403, { 'x-accepted-oauth-scopes': 'repo', 'x-oauth-scopes': 'read:user, gist' }, GITHUB_403_BODY),
+      expected: { outcome: 'missing_scope', dialect: 'github-rest', required: [['repo']], granted: ['read:user', 'gist'] },
+    },
+    {
+      description: 'GitHub GraphQL on a 200',
+      input: respond(200, {}, { data: null, errors: [{ type: 'INSUFFICIENT_SCOPES', message: GRAPHQL_MESSAGE }] }),
+      expected: { outcome: 'missing_scope', dialect: 'github-graphql', required: [['read:project']] },
+    },
+    {
+      description: 'Slack on a 200',
+      input: respond(200, {}, { ok: false, error: 'missing_scope', needed: 'channels:read,groups:read', provided: 'chat:write' }),
+      expected: { outcome: 'missing_scope', dialect: 'slack', required: [['channels:read'], ['groups:read']] },
+    },
+    {
+      description: 'Microsoft Graph 403',
+      input: respond(403, {}, { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } }),
+      expected: { outcome: 'forbidden', dialect: 'microsoft-graph', required: [] },
+    },
+    {
+      description: 'a Google rate limit is forbidden, not a scope gap',
+      input: respond(403, {}, { error: { code: 403, message: 'User Rate Limit Exceeded', errors: [{ domain: 'usageLimits', reason: 'userRateLimitExceeded' }] } }),
+      expected: { outcome: 'forbidden', dialect: 'google', required: [] },
+    },
+    { description: 'a bare 401', input: respond(401), expected: { outcome: 'unauthorized', dialect: 'http-status', required: [], evidence: ['HTTP 401'] } },
+    { description: 'a bare 403', input: respond(403, {}, '<html>Forbidden</html>'), expected: { outcome: 'forbidden', dialect: 'http-status' } },
+    { description: 'a 200 with data', input: respond(200, {}, { items: [] }), expected: null },
+    { description: 'a 200 with an empty body', input: respond(200), expected: null },
+    { description: 'a 404 without GitHub headers', input: respond(404, {}, { message: 'Not Found' }), expected: null },
+    { description: 'a 500', input: respond(500, {}, 'oops'), expected: null },
+    { description: 'Slack ok: true', input: respond(200, {}, { ok: true }), expected: null },
+  ]);
+
+  it('does not read JSON bodies above the cap, and says so', () => {
+    const huge = JSON.stringify({ error: 'insufficient_scope', scope: 'a', padding: 'x'.repeat(MAX_JSON_CHARS) });
+    expect(readScopeFinding(respond(403, {}, huge))).toEqual({
+      outcome: 'forbidden',
+      required: [],
+      evidence: ['HTTP 403'],
+      dialect: 'http-status',
+      warnings: [`body of ${huge.length} characters is larger than ${MAX_JSON_CHARS}; not read as JSON`],
+    });
+  });
+
+  it('never repeats a secret in evidence', () => {
+    const token = 'vdo_oat_0123456789abcdef';
+    const found = readScopeFinding(
+      respond(403, { 'www-authenticate': `Bearer error="insufficient_scope", error_description="token ${token} lacks scope", scope="a"` }, {
+        error: { code: 'insufficient_scope', message: `This action requires the "a" scope. Your token ${token} has: b` },
+      }),
+      { secrets: [token] },
+    );
+    expect(found?.evidence.join('\n')).not.toContain(token);
+    expect(found?.evidence.join('\n')).toContain('[redacted]');
+  });
+
+  it('escapes control characters in evidence', () => {
+    const found = readScopeFinding(respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope", error_description="\u001b[2Jgone", scope="a"' }));
+    expect(found?.evidence).toEqual([String.raw`WWW-Authenticate: Bearer error="insufficient_scope", error_description="\\x1b[2Jgone", scope="a"`]);
+  });
+
+  it('cuts long evidence', () => {
+    const found = readScopeFinding(respond(403, {}, { errors: `This action requires merchant approval for read_themes scope.${' pad'.repeat(1000)}` }));
+    expect(found?.evidence[0]!.length).toBeLessThanOrEqual(301);
+  });
+
+  it('reads hostile JSON keys as data', () => {
+    const found = readScopeFinding(respond(403, {}, '{"__proto__":{"polluted":true},"constructor":"x","error":"insufficient_scope","scope":"a"}'));
+    expect(found).toMatchObject({ outcome: 'missing_scope', required: [['a']] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('returns a finding with no undefined members', () => {
+    const found = readScopeFinding(respond(403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="a b"' }));
+    expect(found).toEqual({
+      outcome: 'missing_scope',
+      required: [['a', 'b']],
+      evidence: ['WWW-Authenticate: Bearer error="insufficient_scope", scope="a b"'],
+      dialect: 'rfc6750',
+      note: 'RFC 6750: every scope of the challenge is needed.',
+    });
+    expect(Object.values(found!)).not.toContain(undefined);
+  });
+
+  it.each([
+    { description: 'null', input: null },
+    { description: 'a string', input: 'HTTP/1.1 403' },
+    { description: 'wrong member types', input: { status: '403', headers: null, body: 42 } },
+    { description: 'headers as an array', input: { status: 403, headers: ['www-authenticate'], body: '' } },
+    { description: 'a header value that is an object', input: { status: 403, headers: { 'www-authenticate': { toString: 'x' } }, body: '' } },
+  ])('survives a malformed response: $description', ({ input }) => {
+    expect(() => readScopeFinding(input as unknown as ProbeResponse)).not.toThrow();
+  });
+
+  it.each([
+    { description: 'apostrophes in an error message', body: { error: { code: 'insufficient_scope', message: "'".repeat(500_000) } } },
+    { description: 'unclosed curly quotes', body: { error: { code: 'insufficient_scope', message: '“a '.repeat(200_000) } } },
+    { description: 'a repeated Shopify phrase', body: { errors: 'requires merchant approval for '.repeat(30_000) } },
+    {
+      description: 'a repeated GraphQL phrase',
+      body: { errors: [{ type: 'INSUFFICIENT_SCOPES', message: 'requires one of the following scopes: ['.repeat(20_000) }] },
+    },
+    { description: 'deeply nested arrays', body: `${'['.repeat(500_000)}${']'.repeat(500_000)}` },
+  ])('reads ~1 MB of hostile body in one pass: $description', ({ body }) => {
+    // Completion is the test: a quadratic reader would not finish. Wall time is for the benchmarks.
+    expect(() => readScopeFinding(respond(403, {}, body))).not.toThrow();
+  });
+
+  it('never throws, whatever the response', () => {
+    const headerValue = fc.oneof(fc.string({ maxLength: 80 }), fc.array(fc.string({ maxLength: 40 }), { maxLength: 3 }));
+    const headers = fc.dictionary(
+      fc.constantFrom('www-authenticate', 'x-accepted-oauth-scopes', 'x-oauth-scopes', 'x-ratelimit-remaining', '__proto__', 'constructor'),
+      headerValue,
+    );
+    const body = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.json({ maxDepth: 4 }),
+      fc.constantFrom(
+        '{"error":{"code":"insufficient_scope","message":"requires the \\"',
+        '{"errors":[{"type":"INSUFFICIENT_SCOPES","message":"requires one of the following scopes: [\'a\'"}]}',
+        '{"ok":false,"error":"missing_scope","needed":null}',
+        '{"error":{"errors":[null,{"reason":1}],"details":"x"}}',
+        '{"errors":{"a":[null,{"message":"requires merchant approval for  scope"}]}}',
+      ),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(200, 401, 403, 404, 500), headers, body, (status, headerMap, text) => {
+        const found = readScopeFinding({ status, headers: headerMap, body: text });
+        if (found !== null) {
+          expect(Array.isArray(found.required)).toBe(true);
+          expect(found.warnings?.some((warning) => warning.startsWith('dialect '))).not.toBe(true);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
