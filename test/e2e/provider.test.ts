@@ -330,6 +330,18 @@ describe('scripted user agent', () => {
     expect(tokens).toBeDefined();
   });
 
+  it('can stop at the redirect without delivering it, for a URL to paste (--manual)', async () => {
+    const { agent, received, tokens } = await login(config, 'openid videos:read', { deliverCallback: false });
+    expect(received).toHaveLength(0);
+    expect(tokens).toBeUndefined();
+    expect(agent.outcome).toBe('callback');
+    expect(agent.callbackStatus).toBeUndefined();
+    const pasted = new URL(agent.callbackUrl!);
+    expect(pasted.pathname).toBe('/callback');
+    expect(pasted.searchParams.get('code')).toEqual(expect.any(String));
+    expect(pasted.searchParams.get('iss')).toBe(provider.issuer);
+  });
+
   it('opens the URL and does nothing more when told to ignore it', async () => {
     const { agent, received } = await login(config, 'openid videos:read', { decision: 'ignore' });
     expect(agent.outcome).toBe('ignored');

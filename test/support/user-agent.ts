@@ -37,6 +37,11 @@ export interface UserAgentOptions {
   readonly untick?: readonly string[];
   /** Send a forged callback (wrong state, fake code) to the `redirect_uri` before finishing the real flow. */
   readonly forge?: boolean;
+  /**
+   * Default true. False stops at the redirect to the client without sending it, as when the person copies the URL
+   * from the address bar instead (`scopes login --manual`): `callbackUrl` is then the URL to paste.
+   */
+  readonly deliverCallback?: boolean;
   /** Append each step as a JSON line to this file. */
   readonly logFile?: string;
   readonly delayMs?: number;
@@ -69,7 +74,7 @@ export interface UserAgentResult {
    */
   readonly outcome: 'callback' | 'page' | 'ignored' | 'error';
   readonly steps: readonly UserAgentStep[];
-  /** The redirect to the client, unredacted (it carries the code). */
+  /** The redirect to the client, unredacted (it carries the code). Status and body are absent when not delivered. */
   readonly callbackUrl?: string;
   readonly callbackStatus?: number;
   readonly callbackBody?: string;
@@ -311,6 +316,10 @@ export async function runUserAgent(url: string, options: UserAgentOptions = {}):
   }
 
   async function deliverCallback(callback: URL): Promise<Omit<UserAgentResult, 'steps'>> {
+    if (options.deliverCallback === false) {
+      record({ step: 'callback', url: redactUrl(callback.href), note: 'not delivered: the URL is the result' });
+      return { outcome: 'callback', callbackUrl: callback.href, ...(forged ? { forged } : {}) };
+    }
     let answer = await send('GET', callback);
     record({ step: 'callback', url: redactUrl(callback.href), status: answer.status });
     // A client may redirect its own callback to a "done" page on the same listener.
