@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { scopesFromTokenResponse } from '../core/carriers.js';
 import { grantReport, type GrantReport } from '../core/grant.js';
-import { decodeToken } from '../core/jwt.js';
 import type { Profile, StorageKind } from '../core/profile.js';
 import { compileRules, parseScopes, unionScopes } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
@@ -345,20 +344,10 @@ function printResult(
   const expiry = info.expiresAt === undefined ? 'no expiry given' : `expires ${new Date(info.expiresAt * 1000).toISOString()}`;
   lines.push(`Access token ${expiry}; ${info.refreshToken ? `refresh token stored in the ${info.storage}` : 'no refresh token'}.`);
   if (report.notGranted.length) {
-    lines.push(out.dim(`To ask again for what is missing: scopes login --add-scope "${report.notGranted.join(' ')}"`));
+    const profileFlag = context.resolved.name === 'default' ? '' : ` --profile ${context.resolved.name}`;
+    lines.push(out.dim(`To ask again for what is missing: scopes login${profileFlag} --add-scope "${report.notGranted.join(' ')}"`));
   }
   deps.io.out.write(`${lines.join('\n')}\n`);
-}
-
-/** Decodes the id token claims without verifying; openid-client has already verified it. */
-export function idTokenClaims(idToken: string | undefined): Record<string, unknown> | null {
-  if (!idToken) return null;
-  try {
-    const decoded = decodeToken(idToken);
-    return decoded.format === 'jwt' ? decoded.claims : null;
-  } catch {
-    return null;
-  }
 }
 
 export const loginAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {

@@ -54,9 +54,13 @@ export async function runLogout(deps: Deps, globals: GlobalOptions, options: Log
 async function logoutOne(context: CommandContext, name: string, configured: Profile, options: LogoutOptions): Promise<LogoutResult> {
   const { deps } = context;
   const state = await readSessionState(context.stateDirectory, name);
-  // The state remembers which server and client the session belongs to even if the profile was edited since.
+  // The state remembers which server and client the session belongs to even if the profile was edited since: the
+  // secrets are stored under them, and only that server can revoke its token.
+  const sameServer = state && (configured.issuer ?? configured.tokenEndpoint) === state.issuer;
   const profile: Profile = state
-    ? { ...configured, issuer: configured.issuer ?? state.issuer, clientId: state.clientId, storage: state.storage }
+    ? sameServer
+      ? { ...configured, clientId: state.clientId, storage: state.storage }
+      : { issuer: state.issuer, clientId: state.clientId, storage: state.storage, clientSecretEnv: configured.clientSecretEnv }
     : configured;
   const key = credentialKey(name, profile);
   const result: LogoutResult = { profile: name, revoked: null, deleted: false };
