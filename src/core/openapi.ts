@@ -1,0 +1,435 @@
+/**
+ * Reading the scopes an OpenAPI 3.0 / 3.1 document's operations need, from their security requirements.
+ *
+ * How security requirements become a `Requirement` (groups of alternatives):
+ * - an operation's `security` overrides the root `security`; neither, or `security: []`, needs nothing;
+ * - each requirement object is one alternative (OR); within it every scheme is needed (AND), and its scopes are
+ *   the union of what its `oauth2` and `openIdConnect` schemes list;
+ * - `apiKey`, `http` and `mutualTLS` schemes carry no scopes. An alternative made only of them needs nothing
+ *   scope-wise, so an operation that an API key alone can call needs no scope at all (`required: [[]]`), even if
+ *   another alternative lists OAuth scopes: whoever holds the key needs no token. That is true of the API but
+ *   rarely what a scope check is after, so such operations are named in a warning.
+ * - "needs nothing" is always `[[]]` (see manifest.ts).
+ *
+ * Pure: the caller reads the file and passes its text.
+ */
+import type { Requirement } from './scopes.js';
+import {
+  HTTP_METHODS,
+  Problems,
+  apiUrlProblem,
+  canonicalRequirement,
+  describe,
+  formatPath,
+  isMapping,
+  isRequestPath,
+  loadDocument,
+  own,
+  readRules,
+  readScopeList,
+} from './manifest.js';
+import type { Endpoint, JsonPath, ScopeDocument } from './manifest.js';
+
+const OPERATION_KEYS = new Set(HTTP_METHODS.map((method) => method.toLowerCase()));
+const SCHEME_TYPES = ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'] as const;
+type SchemeType = (typeof SCHEME_TYPES)[number];
+const MAX_REF_HOPS = 32;
+const MAX_LISTED = 10;
+
+/** A security scheme as far as scopes are concerned; `invalid` ones were reported already and are skipped quietly. */
+type Scheme = { readonly type: SchemeType; readonly declared: ReadonlySet<string> } | { readonly type: 'invalid' };
+
+/** What one `security` list means for scopes. */
+interface SecurityOutcome {
+  readonly required: Requirement;
+  /** Some alternative asks for an oauth2 or openIdConnect scheme. */
+  readonly usesOAuth: boolean;
+  /** The schemes of an alternative that needs only scope-less credentials (an API key…), if there is one. */
+  readonly scopelessSchemes: readonly string[];
+}
+
+const NEEDS_NOTHING: SecurityOutcome = { required: [[]], usesOAuth: false, scopelessSchemes: [] };
+
+/**
+ * Reads an OpenAPI 3.0 or 3.1 document (JSON or YAML) into the endpoints it declares and the scopes each
+ * needs. `servers[0].url` (with its variables' defaults) becomes `api` when absolute; an operation's
+ * `x-scopes-probe` its `probe`; root `x-scopes-implies` / `x-scopes-preset` its implication rules.
+ * Throws `DocumentError` (a `UsageError`, exit 2, code `invalid_openapi`) for a Swagger 2.0 or non-OpenAPI
+ * document, `$ref`s that point outside the document, nowhere, or in a cycle, requirements naming a security scheme
+ * the document does not declare, and operations asking for an oauth2 scope their scheme's flows do not declare.
+ * @see https://spec.openapis.org/oas/v3.1.1.html#security-requirement-object
+ */
+export function parseOpenApi(text: string, fileName: string): ScopeDocument {
+  const code = 'invalid_openapi';
+  const loaded = loadDocument(text, fileName, code);
+  const problems = new Problems(fileName, loaded.locate, code);
+  const root = loaded.value;
+  if (!isMapping(root)) {
+    return problems.fail([], `expected an OpenAPI 3.x document (a mapping with "openapi" and "paths"), got ${describe(root)}`);
+  }
+  checkVersion(root, problems);
+
+  const refs = new References(root, problems);
+  const { schemes, declaredScopes } = readSecuritySchemes(root, refs, problems);
+  const api = readServer(root, problems);
+  const rules = readRules(root, { implies: 'x-scopes-implies', preset: 'x-scopes-preset' }, problems);
+
+  const evaluate = (value: unknown, path: JsonPath, label: string): SecurityOutcome =>
+    evaluateSecurity(value, path, label, schemes, problems);
+  const rootSecurity = Object.hasOwn(root, 'security')
+    ? evaluate(root['security'], ['security'], 'the root security (the default of every operation)')
+    : NEEDS_NOTHING;
+
+  const endpoints: Endpoint[] = [];
+  const scopelessOperations: string[] = [];
+  const scopelessSchemes = new Set<string>();
+  let anyOAuth = false;
+  const paths = own(root, 'paths');
+  if (paths !== undefined && !isMapping(paths)) {
+    problems.error(['paths'], `expected a mapping from paths to path items, got ${describe(paths)}`);
+  } else if (paths !== undefined) {
+    for (const [template, rawItem] of Object.entries(paths)) {
+      if (template.startsWith('x-')) continue;
+      const itemPath: JsonPath = ['paths', template];
+      if (!isRequestPath(template)) {
+        problems.error(itemPath, `expected a path starting with "/" without spaces, got ${describe(template)}`, 'key');
+        continue;
+      }
+      for (const operation of operationsOf(rawItem, itemPath, refs, problems)) {
+        const method = operation.method.toUpperCase();
+        const label = `${method} ${template}`;
+        const security = Object.hasOwn(operation.value, 'security')
+          ? evaluate(operation.value['security'], [...operation.path, 'security'], label)
+          : rootSecurity;
+        anyOAuth ||= security.usesOAuth;
+        if (security.scopelessSchemes.length > 0) {
+          scopelessOperations.push(label);
+          for (const scheme of security.scopelessSchemes) scopelessSchemes.add(scheme);
+        }
+        const probeValue = own(operation.value, 'x-scopes-probe');
+        let probe: string | undefined;
+        if (probeValue !== undefined) {
+          if (isRequestPath(probeValue)) probe = probeValue;
+          else {
+            problems.error(
+              [...operation.path, 'x-scopes-probe'],
+              `expected a concrete path starting with "/", such as "/v1/jobs/7", got ${describe(probeValue)}`,
+            );
+          }
+        }
+        endpoints.push({
+          method,
+          path: template,
+          required: security.required,
+          ...(probe === undefined ? {} : { probe }),
+          source: sourceOf(operation, itemPath),
+        });
+      }
+    }
+  }
+
+  if (endpoints.length === 0) problems.note('no operations under "paths": there is nothing to check');
+  else if (!anyOAuth) problems.note('no operation asks for an oauth2 or openIdConnect scheme, so none needs a scope');
+  if (scopelessOperations.length > 0) {
+    problems.note(
+      `${scopelessOperations.length} operation${scopelessOperations.length === 1 ? '' : 's'} can be called with ` +
+        `${[...scopelessSchemes].map((name) => JSON.stringify(name)).join(' or ')} alone, a credential without scopes, ` +
+        `so ${scopelessOperations.length === 1 ? 'it needs' : 'they need'} no scope: ${listSome(scopelessOperations)}`,
+    );
+  }
+
+  const warnings = problems.finish();
+  return { ...(api === undefined ? {} : { api }), rules, endpoints, declaredScopes, warnings };
+}
+
+function checkVersion(root: Record<string, unknown>, problems: Problems): void {
+  const swagger = own(root, 'swagger');
+  if (swagger !== undefined) {
+    problems.fail(
+      ['swagger'],
+      `this is a Swagger ${describe(swagger)} document; only OpenAPI 3.x is read (convert it first, e.g. with swagger2openapi)`,
+    );
+  }
+  const raw = own(root, 'openapi');
+  if (raw === undefined) {
+    problems.fail([], 'not an OpenAPI document: expected "openapi: 3.0.x" or "openapi: 3.1.x" at the top level');
+  }
+  // `openapi: 3.1` unquoted in YAML is a number
+  const version = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof version !== 'string' || !/^3(\.\d+)*$/.test(version.trim())) {
+    problems.fail(['openapi'], `only OpenAPI 3.x is read: expected "3.0.x" or "3.1.x", got ${describe(raw)}`);
+  }
+  if (!/^3(\.[01](\.\d+)*)?$/.test(version.trim())) {
+    problems.warn(['openapi'], `OpenAPI ${version} is read as 3.1: its newer features are ignored`);
+  }
+}
+
+/** The document's `#/…` references (JSON Pointer, RFC 6901, in a URI fragment). */
+class References {
+  constructor(
+    private readonly root: Record<string, unknown>,
+    private readonly problems: Problems,
+  ) {}
+
+  /** Follows `$ref` chains from `value` (found at `path`); reports and returns undefined when one is broken. */
+  resolve(value: unknown, path: JsonPath): { value: unknown; path: JsonPath } | undefined {
+    const seen = new Set<string>();
+    let current = value;
+    let currentPath = path;
+    while (isMapping(current) && Object.hasOwn(current, '$ref')) {
+      const ref = current['$ref'];
+      const refPath = [...currentPath, '$ref'];
+      if (typeof ref !== 'string') {
+        this.problems.error(refPath, `expected a reference such as "#/components/securitySchemes/oauth", got ${describe(ref)}`);
+        return undefined;
+      }
+      if (!ref.startsWith('#')) {
+        this.problems.error(
+          refPath,
+          `${describe(ref)} points outside this document; only references inside it ("#/…") are read: bundle the document first`,
+        );
+        return undefined;
+      }
+      if (seen.has(ref) || seen.size >= MAX_REF_HOPS) {
+        this.problems.error(refPath, `${describe(ref)} is part of a reference cycle`);
+        return undefined;
+      }
+      seen.add(ref);
+      const target = this.pointer(ref);
+      if (target === undefined) {
+        this.problems.error(refPath, `${describe(ref)} points to nothing in this document`);
+        return undefined;
+      }
+      current = target.value;
+      currentPath = target.path;
+    }
+    return { value: current, path: currentPath };
+  }
+
+  private pointer(ref: string): { value: unknown; path: JsonPath } | undefined {
+    const pointer = ref.slice(1);
+    if (pointer === '') return { value: this.root, path: [] };
+    if (!pointer.startsWith('/')) return undefined;
+    const path: (string | number)[] = [];
+    let value: unknown = this.root;
+    for (const encoded of pointer.slice(1).split('/')) {
+      let segment: string;
+      try {
+        segment = decodeURIComponent(encoded);
+      } catch {
+        return undefined;
+      }
+      segment = segment.replaceAll('~1', '/').replaceAll('~0', '~');
+      if (Array.isArray(value) && /^(0|[1-9]\d*)$/.test(segment) && Number(segment) < value.length) {
+        value = value[Number(segment)];
+        path.push(Number(segment));
+      } else if (isMapping(value) && Object.hasOwn(value, segment)) {
+        value = value[segment];
+        path.push(segment);
+      } else {
+        return undefined;
+      }
+    }
+    return { value, path };
+  }
+}
+
+function readSecuritySchemes(
+  root: Record<string, unknown>,
+  refs: References,
+  problems: Problems,
+): { schemes: ReadonlyMap<string, Scheme>; declaredScopes: string[] } {
+  const schemes = new Map<string, Scheme>();
+  const declaredScopes = new Set<string>();
+  const components = own(root, 'components');
+  const raw = isMapping(components) ? own(components, 'securitySchemes') : undefined;
+  if (raw === undefined) return { schemes, declaredScopes: [] };
+  if (!isMapping(raw)) {
+    problems.error(['components', 'securitySchemes'], `expected a mapping from names to security schemes, got ${describe(raw)}`);
+    return { schemes, declaredScopes: [] };
+  }
+  for (const [name, value] of Object.entries(raw)) {
+    const resolved = refs.resolve(value, ['components', 'securitySchemes', name]);
+    const scheme = resolved === undefined ? undefined : readScheme(resolved.value, resolved.path, problems);
+    schemes.set(name, scheme ?? { type: 'invalid' });
+    if (scheme?.type === 'oauth2') for (const scope of scheme.declared) declaredScopes.add(scope);
+  }
+  return { schemes, declaredScopes: [...declaredScopes] };
+}
+
+function readScheme(value: unknown, path: JsonPath, problems: Problems): Scheme | undefined {
+  if (!isMapping(value)) {
+    problems.error(path, `expected a security scheme (a mapping with "type"), got ${describe(value)}`);
+    return undefined;
+  }
+  const type = own(value, 'type');
+  const known = SCHEME_TYPES.find((candidate) => candidate === type);
+  if (known === undefined) {
+    problems.error([...path, 'type'], `expected one of ${SCHEME_TYPES.join(', ')}, got ${describe(type)}`);
+    return undefined;
+  }
+  const declared = new Set<string>();
+  if (known !== 'oauth2') return { type: known, declared };
+  const flows = own(value, 'flows');
+  if (!isMapping(flows)) {
+    problems.error([...path, 'flows'], `expected the oauth2 flows (authorizationCode, clientCredentials, …), got ${describe(flows)}`);
+    return undefined;
+  }
+  for (const [flowName, flow] of Object.entries(flows)) {
+    if (flowName.startsWith('x-')) continue;
+    const scopes = isMapping(flow) ? own(flow, 'scopes') : undefined;
+    if (!isMapping(scopes)) {
+      const expected = 'expected a mapping from each scope to its description';
+      problems.error([...path, 'flows', flowName, 'scopes'], `${expected}, got ${describe(scopes)}`);
+      continue;
+    }
+    for (const scope of Object.keys(scopes)) declared.add(scope);
+  }
+  return { type: known, declared };
+}
+
+/** `servers[0].url` with its variables' defaults when it is absolute; a relative one is worth a warning. */
+function readServer(root: Record<string, unknown>, problems: Problems): string | undefined {
+  const servers = own(root, 'servers');
+  const first = Array.isArray(servers) ? (servers[0] as unknown) : undefined;
+  const template = isMapping(first) ? own(first, 'url') : undefined;
+  if (typeof template !== 'string' || !isMapping(first)) return undefined;
+  const variables = own(first, 'variables');
+  const url = template.replace(/\{([^{}]+)\}/g, (whole, name: string) => {
+    const variable = isMapping(variables) ? own(variables, name) : undefined;
+    const fallback = isMapping(variable) ? own(variable, 'default') : undefined;
+    return typeof fallback === 'string' ? fallback : whole;
+  });
+  const path: JsonPath = ['servers', 0, 'url'];
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+    problems.warn(
+      path,
+      `${describe(url)} is relative: endpoint paths are read as written, so give the full base URL as the profile's "api"`,
+    );
+    return undefined;
+  }
+  const problem = /[{}]/.test(url) ? `a server variable has no default in ${describe(url)}` : apiUrlProblem(url);
+  if (problem !== undefined) {
+    problems.warn(path, `not used as the API's base URL: ${problem}`);
+    return undefined;
+  }
+  return url.replace(/\/+$/, '');
+}
+
+/** The operations of a path item, following its `$ref`; fields beside the `$ref` (3.1) win over the target's. */
+function operationsOf(
+  rawItem: unknown,
+  itemPath: JsonPath,
+  refs: References,
+  problems: Problems,
+): { method: string; value: Record<string, unknown>; path: JsonPath }[] {
+  const resolved = refs.resolve(rawItem, itemPath);
+  if (resolved === undefined) return [];
+  if (!isMapping(resolved.value)) {
+    problems.error(resolved.path, `expected a path item (a mapping of operations), got ${describe(resolved.value)}`);
+    return [];
+  }
+  const sources = [{ value: resolved.value, path: resolved.path }];
+  if (resolved.value !== rawItem && isMapping(rawItem)) sources.unshift({ value: rawItem, path: itemPath });
+  const operations: { method: string; value: Record<string, unknown>; path: JsonPath }[] = [];
+  const seen = new Set<string>();
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source.value)) {
+      if (!OPERATION_KEYS.has(key) || seen.has(key)) continue;
+      seen.add(key);
+      if (!isMapping(value)) {
+        problems.error([...source.path, key], `expected an operation (a mapping), got ${describe(value)}`);
+        continue;
+      }
+      operations.push({ method: key, value, path: [...source.path, key] });
+    }
+  }
+  // the order of the document, with the fields beside a $ref first: a stable order either way
+  return operations;
+}
+
+/** Reads one `security` list (at `path`, for the operation `label`) against the declared schemes. */
+function evaluateSecurity(
+  value: unknown,
+  path: JsonPath,
+  label: string,
+  schemes: ReadonlyMap<string, Scheme>,
+  problems: Problems,
+): SecurityOutcome {
+  if (!Array.isArray(value)) {
+    problems.error(path, `expected a list of security requirements such as [{ oauth: ["videos:read"] }], got ${describe(value)}`);
+    return NEEDS_NOTHING;
+  }
+  const groups: string[][] = [];
+  let usesOAuth = false;
+  let scopelessSchemes: string[] = [];
+  value.forEach((requirement: unknown, index) => {
+    const requirementPath = [...path, index];
+    if (!isMapping(requirement)) {
+      problems.error(requirementPath, `expected a mapping from security scheme names to scope lists, got ${describe(requirement)}`);
+      return;
+    }
+    const group: string[] = [];
+    const scopeless: string[] = [];
+    let scoped = false;
+    for (const [name, listed] of Object.entries(requirement)) {
+      const entryPath = [...requirementPath, name];
+      const scheme = schemes.get(name);
+      if (scheme === undefined) {
+        const declared = [...schemes.keys()];
+        problems.error(
+          entryPath,
+          `${label} names the security scheme ${JSON.stringify(name)}, which components.securitySchemes does not declare ` +
+            `(declared: ${declared.length === 0 ? 'none' : listSome(declared)})`,
+          'key',
+        );
+        continue;
+      }
+      if (!Array.isArray(listed)) {
+        problems.error(entryPath, `expected a list of scopes (or [] for none), got ${describe(listed)}`);
+        continue;
+      }
+      if (scheme.type === 'invalid') continue;
+      if (scheme.type !== 'oauth2' && scheme.type !== 'openIdConnect') {
+        // OpenAPI 3.1 lets these list role names; roles are not scopes a token is granted
+        scopeless.push(name);
+        continue;
+      }
+      scoped = true;
+      const scopes = readScopeList(listed, entryPath, problems);
+      if (scopes === undefined) continue;
+      if (scheme.type === 'oauth2') {
+        scopes.forEach((scope) => {
+          if (!scheme.declared.has(scope)) {
+            problems.error(
+              [...entryPath, listed.indexOf(scope)],
+              `${label} asks for the scope ${JSON.stringify(scope)}, which the oauth2 scheme ${JSON.stringify(name)} does not declare ` +
+                `(declared: ${scheme.declared.size === 0 ? 'none' : listSome([...scheme.declared])})`,
+            );
+          }
+        });
+      }
+      group.push(...scopes);
+    }
+    usesOAuth ||= scoped;
+    if (!scoped && scopeless.length > 0 && scopelessSchemes.length === 0) scopelessSchemes = scopeless;
+    groups.push(group);
+  });
+  // `security: []` and a list of only broken requirements both come out as "needs nothing"
+  return { required: canonicalRequirement(groups), usesOAuth, scopelessSchemes };
+}
+
+/** `operationId getJob`; for an operation shared through a `$ref`, also the path it was reached from. */
+function sourceOf(operation: { method: string; value: Record<string, unknown>; path: JsonPath }, itemPath: JsonPath): string {
+  const where = formatPath([...itemPath, operation.method]);
+  const operationId = own(operation.value, 'operationId');
+  if (typeof operationId !== 'string' || operationId === '') return where;
+  const direct =
+    operation.path.length === itemPath.length + 1 && itemPath.every((segment, i) => operation.path[i] === segment);
+  return direct ? `operationId ${operationId}` : `${where} (operationId ${operationId})`;
+}
+
+function listSome(items: readonly string[]): string {
+  const shown = items.slice(0, MAX_LISTED).join(', ');
+  return items.length > MAX_LISTED ? `${shown}, … and ${items.length - MAX_LISTED} more` : shown;
+}
