@@ -12,6 +12,7 @@ export function processStreams(env: Env): Streams {
   const out = process.stdout;
   const err = process.stderr;
   let lines: AsyncIterator<string> | undefined;
+  let reader: { pause(): void } | undefined;
   return {
     out: { write: (text) => void out.write(text), isTTY: Boolean(out.isTTY), color: wantsColor(Boolean(out.isTTY), env), columns: out.columns },
     err: { write: (text) => void err.write(text), isTTY: Boolean(err.isTTY), color: wantsColor(Boolean(err.isTTY), env), columns: err.columns },
@@ -30,9 +31,13 @@ export function processStreams(env: Env): Streams {
     readLine: async () => {
       if (!lines) {
         const { createInterface } = await import('node:readline');
-        lines = createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
+        const lineReader = createInterface({ input: process.stdin, crlfDelay: Infinity });
+        reader = lineReader;
+        lines = lineReader[Symbol.asyncIterator]();
       }
       const next = await lines.next();
+      // A paused reader lets the process exit when the command is done; the iterator resumes it on the next call.
+      reader?.pause();
       return next.done ? undefined : next.value;
     },
   };

@@ -175,8 +175,7 @@ describe('scopes login', () => {
         if (match && stderr.includes('paste the full URL')) resolve(match[1]!);
       });
     });
-    const redirected = await runUserAgent(url, { deliverCallback: false } as never);
-    const callback = (redirected as unknown as { callbackUrl?: string }).callbackUrl;
+    const { callbackUrl: callback } = await runUserAgent(url, { deliverCallback: false });
     expect(callback, 'the user agent reports the redirect it stopped at').toBeTruthy();
     child.stdin.write('not a url\n');
     child.stdin.write(`${callback}\n`);
@@ -228,7 +227,8 @@ describe('scopes token', () => {
     const again = await box.run(['token', '--force-refresh']);
     expect(again.code, again.stderr).toBe(0);
     expect(await providerRefresh((await storedSecrets(box)).refreshToken!)).toEqual({ ok: true });
-    expect(provider.events.some((event) => event.name === 'refresh_token.reuse_detected' || event.name === 'grant.revoked')).toBe(false);
+    // oidc-provider revokes the grant when a consumed refresh token comes back: that must not have happened.
+    expect(provider.events.filter((event) => event.name === 'grant.revoked')).toEqual([]);
   });
 
   it('exits 3 with a login hint when the provider rejects the refresh token', async () => {
