@@ -23,9 +23,18 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
 
+/** The package version, from dist/src/cli.js (built) or src/cli.ts (tests run the sources). */
 function version(): string {
   const require = createRequire(import.meta.url);
-  return (require('../../package.json') as { version: string }).version;
+  for (const path of ['../../package.json', '../package.json']) {
+    try {
+      const manifest = require(path) as { name?: string; version?: string };
+      if (manifest.name === 'scopes' && manifest.version) return manifest.version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return 'unknown';
 }
 
 export function globalsOf(command: Command, deps: Deps): GlobalOptions {

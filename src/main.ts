@@ -4,7 +4,7 @@
  */
 import type { StorageKind } from './core/profile.js';
 import type { Deps } from './deps.js';
-import { ExitCode, ScopesError } from './errors.js';
+import { ExitCode, MissingScopeError, ScopesError } from './errors.js';
 import { openBrowser } from './io/browser.js';
 import { tracingFetch } from './io/http.js';
 import { stateDir, type Env } from './io/paths.js';
@@ -71,9 +71,25 @@ class LazyKeychainStore implements SecretStore {
   delete: SecretStore['delete'] = async (key) => (await this.store).delete(key);
 }
 
-/** Prints an error the way a user should see it. */
-export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boolean): number {
+/**
+ * Prints an error the way a user should see it: text on stderr and, with --json, one JSON document on stdout so a
+ * pipeline into jq still gets JSON. "A scope is missing" is the exception: that command has printed its report.
+ */
+export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boolean, json = false): number {
   const err = deps.io.err;
+  if (json && !(error instanceof MissingScopeError)) {
+    const typed = error instanceof ScopesError;
+    deps.io.out.write(
+      `${JSON.stringify({
+        error: {
+          code: typed ? error.code : 'internal',
+          message: (error as Error)?.message ?? String(error),
+          ...(typed && error.hint ? { hint: error.hint } : {}),
+          exitCode: typed ? error.exitCode : ExitCode.network,
+        },
+      })}\n`,
+    );
+  }
   const red = (text: string) => (err.color ? `\u001b[31m${text}\u001b[39m` : text);
   if (error instanceof ScopesError) {
     err.write(`${red('error:')} ${error.message}\n`);
@@ -102,6 +118,6 @@ export async function main(argv: readonly string[], deps: Deps = realDeps()): Pr
   try {
     return await runCli(argv, deps);
   } catch (error) {
-    return reportError(error, deps, argv.includes('--verbose') || deps.env.SCOPES_DEBUG === '1');
+    return reportError(error, deps, argv.includes('--verbose') || argv.includes('-v') || deps.env.SCOPES_DEBUG === '1', argv.includes('--json'));
   }
 }
