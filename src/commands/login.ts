@@ -268,7 +268,30 @@ async function waitForCallback(context: CommandContext, listener: CallbackListen
     else context.info(`${err.warn('No browser was opened:')} ${opened.detail}. Open the URL yourself; on a machine without a browser, \`scopes login --manual\` (paste the redirected URL back) or --device may suit better.`);
   }
   context.info(err.dim(`Waiting for the browser to come back to ${listener.redirectUri} (timeout ${options.timeoutSeconds} s, Ctrl-C to cancel)…`));
-  return await raceWithTimeout(listener.next(), options.timeoutSeconds);
+  const stopTicker = elapsedTicker(context, options.timeoutSeconds);
+  try {
+    return await raceWithTimeout(listener.next(), options.timeoutSeconds);
+  } finally {
+    stopTicker();
+  }
+}
+
+/** On a terminal, a line that counts the seconds waited, so a stalled login does not look like a hung one. */
+function elapsedTicker(context: CommandContext, timeoutSeconds: number): () => void {
+  const err = context.deps.io.err;
+  if (!err.isTTY) return () => undefined;
+  const started = Date.now();
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let frame = 0;
+  const timer = setInterval(() => {
+    const waited = Math.floor((Date.now() - started) / 1000);
+    err.write(`\r${frames[frame++ % frames.length]} waiting for the browser: ${waited} s of ${timeoutSeconds} s`);
+  }, 250);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    err.write('\r\u001b[K');
+  };
 }
 
 async function raceWithTimeout<T>(promise: Promise<T>, seconds: number): Promise<T> {
