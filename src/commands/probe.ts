@@ -1,0 +1,287 @@
+/**
+ * `scopes probe`: calls endpoints with the token and reports, from what each answer says, which scope is missing and
+ * the `scopes login --add-scope …` line that gets it. The endpoints are the URLs given (absolute, or paths under the
+ * API base), else a manifest's; the token goes to their origins and nowhere else.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { excerpt } from '../core/challenges.js';
+import { scopesFromClaims } from '../core/carriers.js';
+import { decodeToken, normalizeToken } from '../core/jwt.js';
+import type { Endpoint, ScopeDocument } from '../core/manifest.js';
+import type { Requirement } from '../core/scopes.js';
+import type { Deps, GlobalOptions } from '../deps.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { probeEndpoints, scopesToAdd, type ProbeResult, type ProbeTarget } from '../probe/engine.js';
+import { probeJson, renderProbe } from '../render/probe.js';
+import { styleFor } from '../render/style.js';
+import { getAccessToken } from '../session.js';
+import { commandContext, type CommandContext } from './context.js';
+import { compileMerged, ruleFlags } from './rules.js';
+
+export interface ProbeCommandOptions {
+  readonly urls: readonly string[];
+  readonly manifest?: string | undefined;
+  /** For the URLs; a manifest's endpoints keep their own. */
+  readonly method: string;
+  /** `-` reads standard input. */
+  readonly token?: string | undefined;
+  readonly concurrency: number;
+  readonly timeoutSeconds: number;
+  readonly allowUnsafe: boolean;
+  readonly presets: readonly string[];
+  readonly implies: readonly string[];
+}
+
+const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+interface LoadedManifest {
+  readonly path: string;
+  readonly document: ScopeDocument;
+}
+
+interface TokenInfo {
+  readonly token: string;
+  readonly granted: string[];
+  readonly known: boolean;
+}
+
+/** `scopes probe`: exit 1 when an endpoint lacks a scope, 4 when no endpoint could be probed at all, else 0. */
+export async function runProbe(deps: Deps, globals: GlobalOptions, options: ProbeCommandOptions): Promise<number> {
+  const method = options.method.trim().toUpperCase();
+  if (!METHODS.includes(method)) throw new UsageError(`--method: expected one of ${METHODS.join(', ')}, got "${excerpt(options.method, 40)}".`);
+  const flagRules = ruleFlags(options.presets, options.implies);
+  const context = await commandContext(deps, globals);
+  const profile = context.resolved.profile;
+
+  const manifest = await loadManifest(context, options.manifest);
+  for (const warning of manifest?.document.warnings ?? []) context.warn(warning);
+  const api = manifest?.document.api ?? profile.api?.replace(/\/+$/, '');
+  const targets = options.urls.length > 0 ? urlTargets(options.urls, method, api, manifest?.document) : manifestTargets(manifest, api);
+  if (targets.length === 0) {
+    throw new UsageError('Nothing to probe: give one or more URLs, or --manifest FILE (or a profile with "manifest").', {
+      hint: 'scopes probe https://api.example.com/v1/videos',
+    });
+  }
+  const rules = compileMerged(profile, manifest?.document.rules, flagRules);
+  warnAboutPlainHttp(targets, context);
+
+  const token = await resolveToken(context, options.token);
+  if (!token.known) {
+    context.warn("The token's scopes cannot be read (an opaque token, or a JWT without a scope claim): only what the APIs say is counted.");
+  }
+
+  const sent = targets.filter((target) => target.skip === undefined && (options.allowUnsafe || ['GET', 'HEAD', 'OPTIONS'].includes(target.method))).length;
+  const progress = deps.io.err.isTTY && sent > 1;
+  if (progress) deps.io.err.write(`probing ${sent} endpoints…`);
+  const results = await probeEndpoints(targets, {
+    token: token.token,
+    granted: token.granted,
+    grantedKnown: token.known,
+    rules,
+    fetch: deps.fetch,
+    concurrency: options.concurrency,
+    timeoutMs: options.timeoutSeconds * 1000,
+    allowUnsafe: options.allowUnsafe,
+    ...(progress ? { onResult: (_result: ProbeResult, done: number, total: number) => deps.io.err.write(`\rprobing ${sent} endpoints… ${done}/${total}`) } : {}),
+  });
+  if (progress) deps.io.err.write('\r\u001b[K');
+
+  const report = { results, missing: scopesToAdd(results, token.granted, rules), granted: token.known ? token.granted : null, profile: context.resolved.name, api };
+  if (globals.json) deps.io.out.write(`${JSON.stringify(probeJson(report))}\n`);
+  else deps.io.out.write(renderProbe(report, styleFor(deps.io.out)));
+
+  if (results.every((result) => result.outcome === 'error')) {
+    context.info(`${results.length === 1 ? 'The endpoint' : `None of the ${results.length} endpoints`} could be probed.`);
+    return ExitCode.network;
+  }
+  const lacking = results.some((result) => result.missing.length > 0 || result.outcome === 'missing_scope');
+  return lacking ? ExitCode.missingScope : ExitCode.ok;
+}
+
+/** `--manifest FILE`, else the profile's `manifest` (relative to the config file that names it). */
+async function loadManifest(context: CommandContext, flag: string | undefined): Promise<LoadedManifest | undefined> {
+  let path: string;
+  if (flag !== undefined) path = resolve(context.deps.cwd, flag);
+  else if (context.resolved.profile.manifest !== undefined) {
+    const base = context.resolved.source === undefined ? context.deps.cwd : dirname(context.resolved.source);
+    path = resolve(base, context.resolved.profile.manifest);
+  } else return undefined;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`Cannot read the manifest ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
+  }
+  const { parseManifest } = await import('../core/manifest.js');
+  return { path, document: parseManifest(text, path) };
+}
+
+const isTemplated = (path: string): boolean => /\{[^}]*\}/.test(path);
+
+/** The URLs given: absolute http(s), or paths appended to the API base. Exit 2 on anything else. */
+function urlTargets(urls: readonly string[], method: string, api: string | undefined, manifest: ScopeDocument | undefined): ProbeTarget[] {
+  return urls.map((raw) => {
+    const value = raw.trim();
+    let url: URL;
+    if (value.startsWith('/')) {
+      if (api === undefined) {
+        throw new UsageError(`"${excerpt(value, 100)}" is a path, and there is no API base to put it under.`, {
+          hint: 'Give an absolute URL, or an "api" base URL in the manifest (--manifest) or in the profile.',
+        });
+      }
+      url = parseUrl(`${api}${value}`, value);
+      if (url.origin !== new URL(api).origin) throw new UsageError(`"${excerpt(value, 100)}" does not stay on the API's origin ${new URL(api).origin}.`);
+    } else {
+      url = parseUrl(value, value);
+    }
+    url.hash = '';
+    const declared = manifest === undefined || api === undefined ? undefined : declaredFor(manifest, api, method, url);
+    return {
+      method,
+      url: url.href,
+      ...(declared === undefined ? {} : { declared: declared.required, label: `${declared.method} ${declared.path}` }),
+    };
+  });
+}
+
+function parseUrl(text: string, shown: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`"${excerpt(shown, 100)}" is not a URL: expected https://… or a path such as /v1/videos.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`"${excerpt(shown, 100)}": only http and https URLs can be probed, not ${url.protocol.slice(0, -1)}.`);
+  }
+  if (url.username !== '' || url.password !== '') throw new UsageError(`"${excerpt(shown, 100)}" carries credentials; the token is the only credential probe sends.`);
+  return url;
+}
+
+/** The manifest endpoint a URL is an instance of (same method, path matching the template), most literal first. */
+function declaredFor(manifest: ScopeDocument, apiBase: string, method: string, url: URL): Endpoint | undefined {
+  const api = new URL(apiBase);
+  const basePath = api.pathname.replace(/\/+$/, '');
+  if (url.origin !== api.origin || !url.pathname.startsWith(`${basePath}/`)) return undefined;
+  const segments = url.pathname.slice(basePath.length).split('/');
+  let best: { endpoint: Endpoint; literal: number } | undefined;
+  for (const endpoint of manifest.endpoints) {
+    if (endpoint.method !== method) continue;
+    const template = endpoint.path.split('/');
+    if (template.length !== segments.length) continue;
+    let literal = 0;
+    const matches = template.every((part, i) => {
+      if (/^\{[^}]*\}$/.test(part)) return segments[i] !== '';
+      if (part === segments[i]) {
+        literal++;
+        return true;
+      }
+      return false;
+    });
+    if (matches && (best === undefined || literal > best.literal)) best = { endpoint, literal };
+  }
+  return best?.endpoint;
+}
+
+/** A manifest's endpoints under its API base; a templated path without a `probe` path is judged, not called. */
+function manifestTargets(manifest: LoadedManifest | undefined, api: string | undefined): ProbeTarget[] {
+  if (manifest === undefined) return [];
+  if (api === undefined) {
+    throw new UsageError(`The manifest ${manifest.path} has no "api" base URL, and the profile none either: its paths cannot be called.`, {
+      hint: 'Add "api": "https://api.example.com" to the manifest, or give absolute URLs.',
+    });
+  }
+  const origin = new URL(api).origin;
+  return manifest.document.endpoints.map((endpoint): ProbeTarget => {
+    const label = `${endpoint.method} ${endpoint.path}`;
+    const declared: Requirement = endpoint.required;
+    if (endpoint.probe === undefined && isTemplated(endpoint.path)) {
+      return {
+        method: endpoint.method,
+        url: `${api}${endpoint.path}`,
+        declared,
+        label,
+        skip: 'Not called: the path is templated and the manifest gives no "probe" path to call instead.',
+      };
+    }
+    const path = endpoint.probe ?? endpoint.path;
+    let url: URL | undefined;
+    try {
+      url = new URL(`${api}${path}`);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.origin !== origin) {
+      return { method: endpoint.method, url: `${api}${path}`, declared, label, skip: `Not called: ${excerpt(path, 100)} does not stay on the API's origin ${origin}.` };
+    }
+    url.hash = '';
+    return { method: endpoint.method, url: url.href, declared, label };
+  });
+}
+
+function warnAboutPlainHttp(targets: readonly ProbeTarget[], context: CommandContext): void {
+  const origins = new Set<string>();
+  for (const target of targets) {
+    const url = new URL(target.url);
+    const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+    if (url.protocol === 'http:' && !loopback && target.skip === undefined) origins.add(url.origin);
+  }
+  for (const origin of origins) context.warn(`${origin} is plain http: the token crosses the network unencrypted.`);
+}
+
+/** `--token` (or `-` for stdin), else the profile's token as `scopes token` gets it; and the scopes it carries. */
+async function resolveToken(context: CommandContext, flag: string | undefined): Promise<TokenInfo> {
+  const { deps } = context;
+  let token: string;
+  let fromResponse: readonly string[] | undefined;
+  if (flag !== undefined) {
+    token = normalizeToken(flag === '-' ? await deps.io.readStdin() : flag);
+    if (token === '') throw new UsageError(flag === '-' ? '--token -: standard input held no token.' : '--token: the token is empty.');
+  } else {
+    const access = await getAccessToken(
+      { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace },
+      { minTtl: 60, forceRefresh: false },
+    );
+    token = access.accessToken;
+    // SCOPES_TOKEN comes with no token response: its scopes are only what the token itself carries.
+    if (access.source !== 'env') fromResponse = access.scope;
+  }
+
+  const decoded = decodeToken(token);
+  if (decoded.format === 'jwt') {
+    const exp = decoded.claims.exp;
+    if (typeof exp === 'number' && exp * 1000 < deps.now().getTime()) context.warn('The token has expired (its exp claim is in the past): expect 401s.');
+    const claims = scopesFromClaims(decoded.claims);
+    if (claims.claim !== null) return { token, granted: claims.scopes, known: true };
+  }
+  if (fromResponse !== undefined) return { token, granted: [...fromResponse], known: true };
+  return { token, granted: [], known: false };
+}
+
+/** Commander's half: the parsed URLs and flags become ProbeCommandOptions. */
+export const probeAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
+  const options = command.opts<{
+    manifest?: string;
+    method: string;
+    token?: string;
+    concurrency: number;
+    timeout: number;
+    allowUnsafe?: boolean;
+    preset?: string[];
+    implies?: string[];
+  }>();
+  return runProbe(deps, globalsOf(command, deps), {
+    urls: (command.processedArgs[0] as string[] | undefined) ?? [],
+    manifest: options.manifest,
+    method: options.method,
+    token: options.token,
+    concurrency: options.concurrency,
+    timeoutSeconds: options.timeout,
+    allowUnsafe: Boolean(options.allowUnsafe),
+    presets: options.preset ?? [],
+    implies: options.implies ?? [],
+  });
+};

@@ -1,0 +1,193 @@
+/**
+ * How `scopes probe` shows what it found: a table for people (colour only where the stream wants it), and the JSON
+ * document of the SPEC. Everything a server said passes through `excerpt` first: a hostile API must not be able to
+ * drive the terminal with escape sequences.
+ */
+import { excerpt } from '../core/challenges.js';
+import { isScopeToken } from '../core/scopes.js';
+import type { ProbeOutcome, ProbeResult } from '../probe/engine.js';
+import { pad, type Style } from './style.js';
+
+export interface ProbeReport {
+  readonly results: readonly ProbeResult[];
+  /** The smallest set of scopes to add (scopesToAdd). */
+  readonly missing: readonly string[];
+  /** The token's scopes, or null when they could not be read. */
+  readonly granted: readonly string[] | null;
+  readonly profile: string;
+  /** Base URL that endpoints are shown relative to. */
+  readonly api?: string | undefined;
+}
+
+const OUTCOME_TEXT: Readonly<Record<ProbeOutcome, string>> = {
+  ok: 'ok',
+  missing_scope: 'missing scope',
+  step_up: 'step-up',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  error: 'error',
+  skipped: 'skipped',
+};
+
+/** Characters that need no quoting in a POSIX shell word. */
+const SHELL_SAFE = /^[A-Za-z0-9_.:/+=,@%-]+$/;
+
+/** A shell word for `value`: as is when safe, else single-quoted (inside which nothing expands). */
+export function shellWord(value: string): string {
+  return SHELL_SAFE.test(value) ? value : `'${value.split("'").join(`'\\''`)}'`;
+}
+
+const profileFlag = (profile: string): string => (profile === 'default' ? '' : ` --profile ${shellWord(profile)}`);
+
+/**
+ * The `scopes login --add-scope "…"` line that asks for `missing` (with `--profile` when not the default), or
+ * undefined when there is nothing to add. Only valid scope tokens are put in a command a person may paste; `$`, a
+ * backquote or a quote from a hostile server could otherwise run something.
+ */
+export function addScopeCommand(missing: readonly string[], profile: string): string | undefined {
+  const scopes = missing.filter((scope) => isScopeToken(scope));
+  if (scopes.length === 0) return undefined;
+  const list = scopes.join(' ');
+  const quoted = SHELL_SAFE.test(scopes.join('')) ? `"${list}"` : shellWord(list);
+  return `scopes login${profileFlag(profile)} --add-scope ${quoted}`;
+}
+
+/** The login line that meets an RFC 9470 step-up challenge, or undefined when it names nothing to pass. */
+export function stepUpCommand(stepUp: ProbeResult['stepUp'], profile: string): string | undefined {
+  if (stepUp === undefined) return undefined;
+  const params: string[] = [];
+  if (stepUp.acrValues !== undefined && stepUp.acrValues.length > 0) params.push(`--param ${shellWord(`acr_values=${stepUp.acrValues.join(' ')}`)}`);
+  if (stepUp.maxAge !== undefined) params.push(`--param max_age=${stepUp.maxAge}`);
+  return params.length === 0 ? undefined : `scopes login${profileFlag(profile)} ${params.join(' ')}`;
+}
+
+const display = (value: string): string => excerpt(value, 300);
+
+/** The endpoint as a person reads it: relative to the API base when under it, with the template when it differs. */
+function endpointText(result: ProbeResult, api: string | undefined): string {
+  let shown = result.url;
+  if (api !== undefined && result.url.startsWith(api) && result.url.length > api.length && result.url[api.length] === '/') {
+    shown = result.url.slice(api.length);
+  }
+  const template = result.label === undefined ? undefined : result.label.slice(result.label.indexOf(' ') + 1);
+  const withTemplate = template !== undefined && template !== shown && !result.url.endsWith(template) ? `${shown} (${template})` : shown;
+  return display(withTemplate);
+}
+
+function outcomeText(outcome: ProbeOutcome, style: Style): string {
+  const text = OUTCOME_TEXT[outcome];
+  switch (outcome) {
+    case 'ok':
+      return style.ok(text);
+    case 'missing_scope':
+    case 'unauthorized':
+    case 'error':
+      return style.bad(text);
+    case 'step_up':
+    case 'forbidden':
+      return style.warn(text);
+    case 'skipped':
+      return style.dim(text);
+  }
+}
+
+function missingText(result: ProbeResult): string {
+  if (result.outcome === 'step_up') {
+    const parts = ['stronger sign-in'];
+    if (result.stepUp?.acrValues?.length) parts.push(`acr_values=${result.stepUp.acrValues.join(' ')}`);
+    if (result.stepUp?.maxAge !== undefined) parts.push(`max_age=${result.stepUp.maxAge}`);
+    const scopes = result.missing.length > 0 ? `; ${result.missing.join(' ')}` : '';
+    return display(`${parts.join(', ')}${scopes}`);
+  }
+  if (result.missing.length === 0 && result.outcome === 'missing_scope') return '(not named)';
+  return display(result.missing.join(' '));
+}
+
+/** Evidence worth a line under an endpoint: all of it for a refusal; for a success only what is not the status. */
+function evidenceLines(result: ProbeResult): string[] {
+  const lines = result.outcome === 'ok' ? result.evidence.filter((line) => !/^HTTP \d{3}\b[^:]*$/.test(line)) : [...result.evidence];
+  if (result.error !== undefined) lines.unshift(`error: ${result.error}`);
+  if (result.finalUrl !== undefined && result.outcome !== 'ok') lines.push(`answered by ${result.finalUrl}`);
+  for (const warning of result.warnings ?? []) lines.push(`warning: ${warning}`);
+  return lines.map(display);
+}
+
+/** The table, the evidence under each refused endpoint, and the line that fixes what is missing. */
+export function renderProbe(report: ProbeReport, style: Style): string {
+  const rows = report.results.map((result) => ({
+    result,
+    method: display(result.method),
+    endpoint: endpointText(result, report.api),
+    status: result.status === null ? '-' : String(result.status),
+    outcome: outcomeText(result.outcome, style),
+    missing: missingText(result),
+  }));
+  const width = (values: string[], header: string) => Math.max(header.length, ...values.map((value) => value.length));
+  const methodWidth = width(rows.map((row) => row.method), 'METHOD');
+  const endpointWidth = Math.min(width(rows.map((row) => row.endpoint), 'ENDPOINT'), 80);
+  const statusWidth = width(rows.map((row) => row.status), 'STATUS');
+  const outcomeWidth = Math.max(...Object.values(OUTCOME_TEXT).map((text) => text.length), 'OUTCOME'.length);
+
+  const line = (method: string, endpoint: string, status: string, outcome: string, missing: string) =>
+    `${pad(method, methodWidth)}  ${pad(endpoint, endpointWidth)}  ${pad(status, statusWidth)}  ${pad(outcome, outcomeWidth)}  ${missing}`.trimEnd();
+
+  const out: string[] = [style.bold(line('METHOD', 'ENDPOINT', 'STATUS', 'OUTCOME', 'MISSING'))];
+  for (const row of rows) {
+    out.push(line(row.method, row.endpoint, row.status, row.outcome, row.result.missing.length > 0 ? style.bad(row.missing) : row.missing));
+    for (const evidence of evidenceLines(row.result)) out.push(style.dim(`    ${evidence}`));
+  }
+
+  out.push('');
+  const count = (outcome: ProbeOutcome) => report.results.filter((result) => result.outcome === outcome).length;
+  const endpoints = (n: number) => `${n} endpoint${n === 1 ? '' : 's'}`;
+  const fix = addScopeCommand(report.missing, report.profile);
+  if (report.missing.length > 0) {
+    out.push(`${style.bad('Missing:')} ${display(report.missing.join(' '))}`);
+    if (fix !== undefined) out.push(`To fix: ${style.code(fix)}`);
+    const unsafe = report.missing.filter((scope) => !isScopeToken(scope));
+    if (unsafe.length > 0) out.push(style.warn(`Left out of that command: ${unsafe.length} name(s) that are not valid scopes (RFC 6749 §3.3).`));
+  } else if (count('missing_scope') > 0) {
+    out.push(style.bad(`${endpoints(count('missing_scope'))} refused the token for a scope, without a scope to add that would be known to help (see the evidence).`));
+  }
+  const stepUps = report.results.filter((result) => result.outcome === 'step_up');
+  if (stepUps.length > 0) {
+    const command = stepUps.map((result) => stepUpCommand(result.stepUp, report.profile)).find((text) => text !== undefined);
+    out.push(`${style.warn('Step-up:')} ${endpoints(stepUps.length)} ${stepUps.length === 1 ? 'wants' : 'want'} a stronger or more recent sign-in, not another scope${command === undefined ? '.' : `: ${style.code(display(command))}`}`);
+  }
+  if (count('unauthorized') > 0) {
+    out.push(
+      `${style.bad('Unauthorized:')} ${endpoints(count('unauthorized'))} refused the token itself (expired, revoked, or meant for another API); try ${style.code(`scopes token${profileFlag(report.profile)} --force-refresh`)} or log in again.`,
+    );
+  }
+  if (count('error') > 0) out.push(`${style.bad('Errors:')} ${endpoints(count('error'))} could not be probed.`);
+  if (count('skipped') > 0) out.push(style.dim(`Skipped: ${endpoints(count('skipped'))} not called (judged from the manifest where it declares scopes).`));
+  if (report.results.length > 0 && report.results.every((result) => result.outcome === 'ok')) out.push(style.ok('Every endpoint accepted the token.'));
+  return `${out.join('\n')}\n`;
+}
+
+/** The SPEC's JSON document: `results` and `missing`, plus what a program may want besides. */
+export function probeJson(report: ProbeReport) {
+  return {
+    results: report.results.map((result) => ({
+      method: result.method,
+      url: result.url,
+      status: result.status,
+      outcome: result.outcome,
+      required: result.required,
+      missing: result.missing,
+      evidence: result.evidence,
+      ...(result.label === undefined ? {} : { endpoint: result.label }),
+      ...(result.error === undefined ? {} : { error: result.error }),
+      ...(result.dialect === undefined ? {} : { dialect: result.dialect }),
+      ...(result.requiredFrom === undefined ? {} : { requiredFrom: result.requiredFrom }),
+      ...(result.stepUp === undefined ? {} : { stepUp: result.stepUp }),
+      ...(result.resourceMetadata === undefined ? {} : { resourceMetadata: result.resourceMetadata }),
+      ...(result.granted === undefined ? {} : { tokenHas: result.granted }),
+      ...(result.finalUrl === undefined ? {} : { finalUrl: result.finalUrl }),
+      ...(result.warnings === undefined ? {} : { warnings: result.warnings }),
+    })),
+    missing: report.missing,
+    addScope: addScopeCommand(report.missing, report.profile) ?? null,
+    granted: report.granted,
+  };
+}
