@@ -10,6 +10,7 @@ import { AuthError, noSession, UsageError } from './errors.js';
 import { acquireLock } from './io/lock.js';
 import { stateDir } from './io/paths.js';
 import { readSessionState, writeSessionState } from './io/state.js';
+import type { TokenResponse } from './io/oauth.js';
 import type { CredentialKey, SecretStore, Secrets } from './io/store/types.js';
 
 export interface SessionContext {
@@ -218,15 +219,7 @@ async function clientCredentialsToken(context: SessionContext): Promise<AccessTo
   } catch (error) {
     throw oauth.translateOAuthError(error, 'the client-credentials grant');
   }
-  const { scopesFromTokenResponse } = await import('./core/carriers.js');
-  const expiresIn = response.expiresIn();
-  return {
-    accessToken: response.access_token,
-    expiresAt: expiresIn === undefined ? undefined : nowSeconds(deps) + expiresIn,
-    scope: scopesFromTokenResponse(response, profile.scopes ?? []).granted,
-    tokenType: response.token_type,
-    source: 'client_credentials',
-  };
+  return await unstoredToken(response, context, 'client_credentials');
 }
 
 /**
@@ -256,13 +249,18 @@ async function refreshTokenFromEnv(context: SessionContext, refreshToken: string
         'update the CI secret with a new one from `scopes login` before the next run.',
     );
   }
+  return await unstoredToken(response, context, 'refresh_token_env');
+}
+
+/** An access token of a CI grant, which nothing stores: its scopes as the response gives them (or as asked). */
+async function unstoredToken(response: TokenResponse, context: SessionContext, source: AccessToken['source']): Promise<AccessToken> {
   const { scopesFromTokenResponse } = await import('./core/carriers.js');
   const expiresIn = response.expiresIn();
   return {
     accessToken: response.access_token,
-    expiresAt: expiresIn === undefined ? undefined : nowSeconds(deps) + expiresIn,
-    scope: scopesFromTokenResponse(response, profile.scopes ?? []).granted,
+    expiresAt: expiresIn === undefined ? undefined : nowSeconds(context.deps) + expiresIn,
+    scope: scopesFromTokenResponse(response, context.profile.scopes ?? []).granted,
     tokenType: response.token_type,
-    source: 'refresh_token_env',
+    source,
   };
 }
