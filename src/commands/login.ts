@@ -10,8 +10,9 @@ import { compileRules, parseScopes, unionScopes } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { AuthError, ExitCode, MissingScopeError, UsageError } from '../errors.js';
 import { saveProfileFields } from '../io/config.js';
-import { startCallbackListener, type Callback, type CallbackListener } from '../io/loopback.js';
+import { startCallbackListener, type Callback, type CallbackListener, type CallbackPage } from '../io/loopback.js';
 import { client, connect, translateOAuthError, type TokenResponse } from '../io/oauth.js';
+import type { Configuration } from 'openid-client';
 import { readSessionState, writeSessionState } from '../io/state.js';
 import { grantJson, renderGrant } from '../render/grant.js';
 import { styleFor } from '../render/style.js';
@@ -72,7 +73,7 @@ const OFFLINE_HINT =
   '(some servers use their own parameter, e.g. Google access_type=offline: try --param access_type=offline).';
 
 export async function runLogin(deps: Deps, globals: GlobalOptions, options: LoginOptions): Promise<number> {
-  if (options.device) throw new UsageError('--device (the device authorization grant) is not available yet; use --manual on a machine without a browser.');
+  if (options.device && options.manual) throw new UsageError('--device and --manual are two ways to log in without a local browser: choose one.');
   if (options.manual && !options.browser) throw new UsageError('--manual and --no-browser do not go together: --manual already prints the URL and opens nothing.');
   const context = await commandContext(deps, globals);
   const saved = context.resolved.profile;
@@ -101,56 +102,9 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, options: Logi
   await (store as { probe?: () => Promise<void> }).probe?.();
 
   const config = await connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
-  const metadata = config.serverMetadata();
-  if (!metadata.authorization_endpoint) throw new UsageError('The server has no authorization endpoint: set `authorizationEndpoint` in the profile.');
-  const methods = metadata.code_challenge_methods_supported;
-  if (Array.isArray(methods) && !methods.includes('S256')) {
-    context.warn('The server does not list PKCE S256 among its code_challenge_methods_supported; sending it anyway.');
-  }
-
-  const verifier = client.randomPKCECodeVerifier();
-  const challenge = await client.calculatePKCECodeChallenge(verifier);
-  const state = client.randomState();
-  const openid = requested.includes('openid');
-  const nonce = openid ? client.randomNonce() : undefined;
-
-  const listener = await startCallbackListener({
-    redirectUri: profile.redirectUri,
-    expectedState: state,
-    onStray: (reason) => context.warn(`Ignored ${reason}; still waiting for the real one.`),
-  });
+  const flow = { context, config, profile, requested, options };
+  const { tokens, respond } = options.device ? await deviceFlow(flow) : await codeFlow(flow);
   try {
-    const parameters = new URLSearchParams({
-      redirect_uri: listener.redirectUri,
-      response_type: 'code',
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      state,
-    });
-    if (requested.length) parameters.set('scope', requested.join(' '));
-    if (nonce) parameters.set('nonce', nonce);
-    for (const resource of profile.resource ?? []) parameters.append('resource', resource);
-    if (profile.audience) parameters.set('audience', profile.audience);
-    for (const [key, value] of Object.entries(profile.authorizationParams ?? {})) parameters.set(key, value);
-    // OpenID Connect ignores offline_access without a consent prompt (Core §11).
-    if (requested.includes('offline_access') && !parameters.has('prompt')) parameters.set('prompt', 'consent');
-    const url = client.buildAuthorizationUrl(config, parameters);
-
-    const callback = await waitForCallback(context, listener, url.href, options);
-    let tokens: TokenResponse;
-    try {
-      tokens = await client.authorizationCodeGrant(
-        config,
-        callback.url,
-        { pkceCodeVerifier: verifier, expectedState: state, ...(nonce ? { expectedNonce: nonce } : {}) },
-        tokenParameters(profile),
-      );
-    } catch (error) {
-      const failure = explainFailure(translateOAuthError(error, 'the login'), requested);
-      callback.respond({ ok: false, title: 'Login failed', lines: [failure.message, 'You may close this window and return to the terminal.'] });
-      throw failure;
-    }
-
     const response = scopesFromTokenResponse(tokens, requested);
     const idTokenClaims = tokens.id_token ? (tokens.claims() as Record<string, unknown> | undefined) ?? null : null;
     const report = grantReport({
@@ -206,7 +160,7 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, options: Logi
     );
     context.trace(`Saved the profile to ${savedTo}.`);
 
-    callback.respond({
+    respond({
       ok: true,
       title: 'Logged in',
       lines: [
@@ -223,7 +177,134 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, options: Logi
     }
     return ExitCode.ok;
   } finally {
+    respond({ ok: false, title: 'Login failed', lines: ['See the terminal for what went wrong.'] });
+  }
+}
+
+interface FlowInput {
+  readonly context: CommandContext;
+  readonly config: Configuration;
+  readonly profile: Profile;
+  readonly requested: readonly string[];
+  readonly options: LoginOptions;
+}
+
+interface FlowResult {
+  readonly tokens: TokenResponse;
+  /** Answers the browser that delivered the callback (the first call wins); a no-op for flows without one. */
+  readonly respond: (page: CallbackPage) => void;
+}
+
+/** The request parameters both flows share: scopes, resource indicators, audience, extra parameters. */
+function requestParameters(profile: Profile, requested: readonly string[]): URLSearchParams {
+  const parameters = new URLSearchParams();
+  if (requested.length) parameters.set('scope', requested.join(' '));
+  for (const resource of profile.resource ?? []) parameters.append('resource', resource);
+  if (profile.audience) parameters.set('audience', profile.audience);
+  for (const [key, value] of Object.entries(profile.authorizationParams ?? {})) parameters.set(key, value);
+  // OpenID Connect ignores offline_access without a consent prompt (Core §11).
+  if (requested.includes('offline_access') && !parameters.has('prompt')) parameters.set('prompt', 'consent');
+  return parameters;
+}
+
+/** Authorization code + PKCE on the loopback listener (RFC 6749 §4.1, RFC 7636, RFC 8252). */
+async function codeFlow({ context, config, profile, requested, options }: FlowInput): Promise<FlowResult> {
+  const metadata = config.serverMetadata();
+  if (!metadata.authorization_endpoint) throw new UsageError('The server has no authorization endpoint: set `authorizationEndpoint` in the profile.');
+  const methods = metadata.code_challenge_methods_supported;
+  if (Array.isArray(methods) && !methods.includes('S256')) {
+    context.warn('The server does not list PKCE S256 among its code_challenge_methods_supported; sending it anyway.');
+  }
+  const verifier = client.randomPKCECodeVerifier();
+  const challenge = await client.calculatePKCECodeChallenge(verifier);
+  const state = client.randomState();
+  const nonce = requested.includes('openid') ? client.randomNonce() : undefined;
+
+  const listener = await startCallbackListener({
+    redirectUri: profile.redirectUri,
+    expectedState: state,
+    onStray: (reason) => context.warn(`Ignored ${reason}; still waiting for the real one.`),
+  });
+  let callback: Callback | undefined;
+  try {
+    const parameters = requestParameters(profile, requested);
+    parameters.set('redirect_uri', listener.redirectUri);
+    parameters.set('response_type', 'code');
+    parameters.set('code_challenge', challenge);
+    parameters.set('code_challenge_method', 'S256');
+    parameters.set('state', state);
+    if (nonce) parameters.set('nonce', nonce);
+    const url = client.buildAuthorizationUrl(config, parameters);
+
+    callback = await waitForCallback(context, listener, url.href, options);
+    try {
+      const tokens = await client.authorizationCodeGrant(
+        config,
+        callback.url,
+        { pkceCodeVerifier: verifier, expectedState: state, ...(nonce ? { expectedNonce: nonce } : {}) },
+        tokenParameters(profile),
+      );
+      const answered = callback;
+      // The listener stays open until the page is sent; closing it is the caller's last step through respond.
+      return {
+        tokens,
+        respond: (page) => {
+          answered.respond(page);
+          void listener.close();
+        },
+      };
+    } catch (error) {
+      const failure = explainFailure(translateOAuthError(error, 'the login'), requested);
+      callback.respond({ ok: false, title: 'Login failed', lines: [failure.message, 'You may close this window and return to the terminal.'] });
+      throw failure;
+    }
+  } catch (error) {
     await listener.close();
+    throw error;
+  }
+}
+
+/** The device authorization grant (RFC 8628): a code to enter on another device; openid-client polls. */
+async function deviceFlow({ context, config, profile, requested, options }: FlowInput): Promise<FlowResult> {
+  const { deps } = context;
+  if (!config.serverMetadata().device_authorization_endpoint) {
+    throw new UsageError('The server offers no device authorization endpoint (RFC 8628): log in without --device, or with --manual.');
+  }
+  let device: Awaited<ReturnType<typeof client.initiateDeviceAuthorization>>;
+  try {
+    device = await client.initiateDeviceAuthorization(config, requestParameters(profile, requested));
+  } catch (error) {
+    throw explainFailure(translateOAuthError(error, 'the device authorization request'), requested);
+  }
+  const err = styleFor(deps.io.err);
+  // Google historically sent verification_url (RFC 8628 names it verification_uri).
+  const verificationUri = device.verification_uri ?? (device as { verification_url?: string }).verification_url;
+  context.info(`To log in, open ${err.bold(String(verificationUri))} on any device and enter the code\n\n    ${err.bold(device.user_code)}\n`);
+  if (device.verification_uri_complete) context.info(err.dim(`Or open ${device.verification_uri_complete} (the code is filled in).`));
+  if (options.browser && device.verification_uri_complete) {
+    const opened = await deps.openBrowser(device.verification_uri_complete);
+    if (opened.opened) context.info(err.dim(`Opened it with ${opened.detail}.`));
+  }
+  const expiresIn = typeof device.expires_in === 'number' ? device.expires_in : options.timeoutSeconds;
+  const seconds = Math.min(options.timeoutSeconds, expiresIn);
+  context.info(err.dim(`Waiting for the code to be entered (${seconds} s; polling every ${device.interval ?? 5} s, slower if the server asks)…`));
+  const stopTicker = elapsedTicker(context, seconds);
+  try {
+    const tokens = await client.pollDeviceAuthorizationGrant(config, device, tokenParameters(profile), { signal: AbortSignal.timeout(seconds * 1000) });
+    return { tokens, respond: () => undefined };
+  } catch (error) {
+    // openid-client wraps the abort of its polling signal in a ClientError whose cause is the DOMException.
+    const names = [(error as Error)?.name, ((error as Error)?.cause as Error | undefined)?.name];
+    if (names.includes('TimeoutError') || names.includes('AbortError')) {
+      throw new AuthError('timeout', `Nobody entered the code within ${seconds} s.`, { hint: 'Run `scopes login --device` again (raise --timeout if you need longer).' });
+    }
+    const failure = explainFailure(translateOAuthError(error, 'the device login'), requested);
+    if (failure instanceof AuthError && failure.code === 'expired_token') {
+      throw new AuthError('expired_token', 'The device code expired before it was entered.', { hint: 'Run `scopes login --device` again.', cause: error });
+    }
+    throw failure;
+  } finally {
+    stopTicker();
   }
 }
 

@@ -57,9 +57,10 @@ export function translateOAuthError(error: unknown, during: string): ScopesError
   if (error instanceof client.WWWAuthenticateChallengeError) {
     return new AuthError('challenge', `The server refused ${during}: ${error.message}`, { cause: error });
   }
-  const name = (error as Error | undefined)?.name;
+  // openid-client wraps an aborted request in a ClientError whose cause is the DOMException.
+  const names = [(error as Error | undefined)?.name, ((error as Error | undefined)?.cause as Error | undefined)?.name];
   const code = (error as { code?: string } | undefined)?.code;
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  if (names.includes('TimeoutError') || names.includes('AbortError')) {
     return new NetworkError('timeout', `The authorization server did not answer in time during ${during}.`, { cause: error });
   }
   if (error instanceof TypeError && /fetch failed/i.test(error.message)) {

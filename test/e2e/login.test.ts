@@ -186,6 +186,32 @@ describe('scopes login', () => {
   });
 });
 
+describe('scopes login --device', () => {
+  it('prints the verification URI and code, and logs in when the code is entered elsewhere', async () => {
+    const box = await sandbox({ env: { SCOPES_UA_UNTICK: 'export:write' } });
+    const result = await box.run(loginArgs(['--device', '--json']));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/To log in, open http:\/\/127\.0\.0\.1:\d+\/device on any device and enter the code\s+[A-Z0-9-]+/);
+    const json = JSON.parse(result.stdout);
+    expect(json).toMatchObject({ notGranted: ['export:write'], refreshToken: true });
+    expect((await box.run(['token', '--force-refresh'])).code).toBe(0);
+  });
+
+  it('ends with exit 3 when the user declines on the other device', async () => {
+    const box = await sandbox({ env: { SCOPES_UA_DECISION: 'deny' } });
+    const result = await box.run(loginArgs(['--device']));
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('access_denied');
+  });
+
+  it('gives up with exit 3 when nobody enters the code before --timeout', async () => {
+    const box = await sandbox({ env: { SCOPES_UA_DECISION: 'ignore' } });
+    const result = await box.run(loginArgs(['--device', '--timeout', '2']));
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('Nobody entered the code within 2 s');
+  });
+});
+
 describe('scopes token', () => {
   it('exits 3 and says to log in when there is no session', async () => {
     const box = await sandbox();
