@@ -3,12 +3,8 @@
  * the `scopes login --add-scope …` line that gets it. The endpoints are the URLs given (absolute, or paths under the
  * API base), else a manifest's; the token goes to their origins and nowhere else.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { excerpt } from '../core/challenges.js';
-import { scopesFromClaims } from '../core/carriers.js';
-import { decodeToken, normalizeToken } from '../core/jwt.js';
 import type { Endpoint, ScopeDocument } from '../core/manifest.js';
 import type { Requirement } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
@@ -16,9 +12,9 @@ import { ExitCode, UsageError } from '../errors.js';
 import { probeEndpoints, scopesToAdd, type ProbeResult, type ProbeTarget } from '../probe/engine.js';
 import { probeJson, renderProbe } from '../render/probe.js';
 import { styleFor } from '../render/style.js';
-import { getAccessToken } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
+import { loadScopeDocument, resolveToken, type LoadedDocument } from './shared.js';
 
 export interface ProbeCommandOptions {
   readonly urls: readonly string[];
@@ -36,17 +32,6 @@ export interface ProbeCommandOptions {
 
 const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
-interface LoadedManifest {
-  readonly path: string;
-  readonly document: ScopeDocument;
-}
-
-interface TokenInfo {
-  readonly token: string;
-  readonly granted: string[];
-  readonly known: boolean;
-}
-
 /** `scopes probe`: exit 1 when an endpoint lacks a scope, 4 when no endpoint could be probed at all, else 0. */
 export async function runProbe(deps: Deps, globals: GlobalOptions, options: ProbeCommandOptions): Promise<number> {
   const method = options.method.trim().toUpperCase();
@@ -55,7 +40,7 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   const context = await commandContext(deps, globals);
   const profile = context.resolved.profile;
 
-  const manifest = await loadManifest(context, options.manifest);
+  const manifest = await loadScopeDocument(context, { manifest: options.manifest }, false);
   for (const warning of manifest?.document.warnings ?? []) context.warn(warning);
   const api = manifest?.document.api ?? profile.api?.replace(/\/+$/, '');
   const targets = options.urls.length > 0 ? urlTargets(options.urls, method, api, manifest?.document) : manifestTargets(manifest, api);
@@ -98,25 +83,6 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   }
   const lacking = results.some((result) => result.missing.length > 0 || result.outcome === 'missing_scope');
   return lacking ? ExitCode.missingScope : ExitCode.ok;
-}
-
-/** `--manifest FILE`, else the profile's `manifest` (relative to the config file that names it). */
-async function loadManifest(context: CommandContext, flag: string | undefined): Promise<LoadedManifest | undefined> {
-  let path: string;
-  if (flag !== undefined) path = resolve(context.deps.cwd, flag);
-  else if (context.resolved.profile.manifest !== undefined) {
-    const base = context.resolved.source === undefined ? context.deps.cwd : dirname(context.resolved.source);
-    path = resolve(base, context.resolved.profile.manifest);
-  } else return undefined;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`Cannot read the manifest ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
-  }
-  const { parseManifest } = await import('../core/manifest.js');
-  return { path, document: parseManifest(text, path) };
 }
 
 const isTemplated = (path: string): boolean => /\{[^}]*\}/.test(path);
@@ -187,7 +153,7 @@ function declaredFor(manifest: ScopeDocument, apiBase: string, method: string, u
 }
 
 /** A manifest's endpoints under its API base; a templated path without a `probe` path is judged, not called. */
-function manifestTargets(manifest: LoadedManifest | undefined, api: string | undefined): ProbeTarget[] {
+function manifestTargets(manifest: LoadedDocument | undefined, api: string | undefined): ProbeTarget[] {
   if (manifest === undefined) return [];
   if (api === undefined) {
     throw new UsageError(`The manifest ${manifest.path} has no "api" base URL, and the profile none either: its paths cannot be called.`, {
@@ -230,35 +196,6 @@ function warnAboutPlainHttp(targets: readonly ProbeTarget[], context: CommandCon
     if (url.protocol === 'http:' && !loopback && target.skip === undefined) origins.add(url.origin);
   }
   for (const origin of origins) context.warn(`${origin} is plain http: the token crosses the network unencrypted.`);
-}
-
-/** `--token` (or `-` for stdin), else the profile's token as `scopes token` gets it; and the scopes it carries. */
-async function resolveToken(context: CommandContext, flag: string | undefined): Promise<TokenInfo> {
-  const { deps } = context;
-  let token: string;
-  let fromResponse: readonly string[] | undefined;
-  if (flag !== undefined) {
-    token = normalizeToken(flag === '-' ? await deps.io.readStdin() : flag);
-    if (token === '') throw new UsageError(flag === '-' ? '--token -: standard input held no token.' : '--token: the token is empty.');
-  } else {
-    const access = await getAccessToken(
-      { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace },
-      { minTtl: 60, forceRefresh: false },
-    );
-    token = access.accessToken;
-    // SCOPES_TOKEN comes with no token response: its scopes are only what the token itself carries.
-    if (access.source !== 'env') fromResponse = access.scope;
-  }
-
-  const decoded = decodeToken(token);
-  if (decoded.format === 'jwt') {
-    const exp = decoded.claims.exp;
-    if (typeof exp === 'number' && exp * 1000 < deps.now().getTime()) context.warn('The token has expired (its exp claim is in the past): expect 401s.');
-    const claims = scopesFromClaims(decoded.claims);
-    if (claims.claim !== null) return { token, granted: claims.scopes, known: true };
-  }
-  if (fromResponse !== undefined) return { token, granted: [...fromResponse], known: true };
-  return { token, granted: [], known: false };
 }
 
 /** Commander's half: the parsed URLs and flags become ProbeCommandOptions. */

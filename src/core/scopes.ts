@@ -616,6 +616,11 @@ function withoutSupersetGroups(groups: number[][]): number[][] {
 const meetsOther = (a: readonly number[][], b: readonly number[][]): boolean =>
   a.every((groupA) => b.some((groupB) => isSubset(groupB, groupA)));
 
+function compareOrder(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
+}
+
 function compareNames(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = a[i] as string;
@@ -630,7 +635,7 @@ const sortedNames = (scopes: readonly string[]): string[] => [...scopes].sort();
 /**
  * The smallest scope set that satisfies every requirement, honouring alternatives and implication. A candidate is
  * any scope the requirements name or `options.candidates` lists. Ties go to fewer scopes, then narrower scopes (those
- * covering fewer other candidates), then the lexicographically first sorted list. Exact by branch and bound within a
+ * covering fewer other candidates), then alternatives listed earlier within their requirement, then names. Exact by branch and bound within a
  * work budget; past it, the best answer found so far (at worst greedy, always irredundant) with `exact: false`.
  * Throws `UsageError` (code `invalid_requirement`) on a malformed requirement.
  */
@@ -655,9 +660,17 @@ export function minimal(
     return index;
   };
   const distinct = new Map<string, number[][]>();
+  /** Per atom, the earliest place among its requirement's alternatives it is listed in (0 = the first group). */
+  const alternativeRank: number[] = [];
   for (const requirement of requirements) {
     const groups = readRequirement(requirement);
     if (groups.length === 0 || groups.some((group) => group.length === 0)) continue;
+    groups.forEach((group, place) => {
+      for (const scope of group) {
+        const a = atom(scope);
+        alternativeRank[a] = Math.min(alternativeRank[a] ?? place, place);
+      }
+    });
     const indexed = withoutSupersetGroups(
       groups.map((group) => [...new Set(group.map(atom))].sort((x, y) => x - y)),
     ).sort((x, y) => x.length - y.length || compareNames(x.map(String), y.map(String)));
@@ -676,6 +689,8 @@ export function minimal(
   const breadth = names.map(
     (name, c) => candidates.filter((other) => other !== c && rules.covers(name, names[other] as string)).length,
   );
+  /** A name's earliest place among alternatives; names only `options.candidates` lists come last. */
+  const rankOf = (c: number): number => (c < atoms.length ? (alternativeRank[c] ?? 0) : Number.MAX_SAFE_INTEGER);
   const coverers: number[][] = atoms.map(() => []);
   for (const c of candidates) for (const a of coverage[c] as number[]) (coverers[a] as number[]).push(c);
   // Trying broad candidates first finds good answers early, which prunes more.
@@ -740,6 +755,8 @@ export function minimal(
         if (byGain !== 0) return byGain > 0 ? y : x;
         const byBreadth = (breadth[x] as number) - (breadth[y] as number);
         if (byBreadth !== 0) return byBreadth > 0 ? y : x;
+        const byRank = rankOf(x) - rankOf(y);
+        if (byRank !== 0) return byRank > 0 ? y : x;
         return (names[y] as string) < (names[x] as string) ? y : x;
       });
       chosen.push(best);
@@ -750,12 +767,21 @@ export function minimal(
   };
 
   const start = greedy();
-  let best = { chosen: start, size: start.length, breadth: breadthOf(start), names: sortedNames(start.map((c) => names[c] as string)) };
+  // Between alternatives no rule relates, prefer the one listed earlier among its requirement's groups (the API's
+  // author put it first: `anyOf: [["jobs:read"], ["admin"]]` means jobs:read), then names. Ranks depend on the place
+  // within a requirement only, so the order of the requirements themselves still never changes the answer.
+  const orderOf = (chosen: readonly number[]): { ranks: number[]; names: string[] } => ({
+    ranks: chosen.map(rankOf).sort((x, y) => x - y),
+    names: sortedNames(chosen.map((c) => names[c] as string)),
+  });
+  const compareChoice = (a: ReturnType<typeof orderOf>, b: ReturnType<typeof orderOf>): number =>
+    compareOrder(a.ranks, b.ranks) || compareNames(a.names, b.names);
+  let best = { chosen: start, size: start.length, breadth: breadthOf(start), order: orderOf(start) };
   const consider = (chosen: readonly number[], breadthSum: number): void => {
     if (chosen.length > best.size || (chosen.length === best.size && breadthSum > best.breadth)) return;
-    const chosenNames = sortedNames(chosen.map((c) => names[c] as string));
-    if (chosen.length === best.size && breadthSum === best.breadth && compareNames(chosenNames, best.names) >= 0) return;
-    best = { chosen: [...chosen], size: chosen.length, breadth: breadthSum, names: chosenNames };
+    const order = orderOf(chosen);
+    if (chosen.length === best.size && breadthSum === best.breadth && compareChoice(order, best.order) >= 0) return;
+    best = { chosen: [...chosen], size: chosen.length, breadth: breadthSum, order };
   };
 
   const budget = typeof options?.budget === 'number' && options.budget >= 0 ? options.budget : DEFAULT_BUDGET;

@@ -681,8 +681,12 @@ describe('minimal', () => {
     expect(minimal([[['read:org']], [['write:org'], ['read:org', 'gist']]], github).scopes).toEqual(['write:org']);
   });
 
-  it('breaks remaining ties lexicographically', () => {
-    expect(minimal([[['b'], ['a'], ['c']]], plain).scopes).toEqual(['a']);
+  it.each([
+    { description: 'the first-listed alternative (SPEC: anyOf jobs:read or admin)', requirements: [[['jobs:read'], ['admin']]], expected: ['jobs:read'] },
+    { description: 'the first-listed alternative, whatever the names', requirements: [[['b'], ['a'], ['c']]], expected: ['b'] },
+    { description: 'names, between scopes listed at the same place', requirements: [[['b'], ['x']], [['a'], ['y']]], expected: ['a', 'b'] },
+  ])('breaks remaining ties by $description', ({ requirements, expected }) => {
+    expect(minimal(requirements as Requirement[], plain).scopes).toEqual(expected);
   });
 
   it('honours alternatives across endpoints', () => {

@@ -1,0 +1,106 @@
+/**
+ * What probe, check and minimal share: the scope document they read (a manifest or an OpenAPI document) and the
+ * token they judge, with the scopes it carries.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { scopesFromClaims } from '../core/carriers.js';
+import { decodeToken, normalizeToken } from '../core/jwt.js';
+import type { ScopeDocument } from '../core/manifest.js';
+import { UsageError } from '../errors.js';
+import { readTextIfExists } from '../io/files.js';
+import { getAccessToken } from '../session.js';
+import type { CommandContext } from './context.js';
+
+export interface LoadedDocument {
+  readonly path: string;
+  readonly kind: 'manifest' | 'openapi';
+  readonly document: ScopeDocument;
+}
+
+export interface DocumentFlags {
+  readonly manifest?: string | undefined;
+  readonly openapi?: string | undefined;
+}
+
+/** An OpenAPI document says so in its first lines; a manifest never has an `openapi` key. */
+const looksLikeOpenApi = (text: string): boolean => /^\s*["']?(openapi|swagger)["']?\s*:/m.test(text.slice(0, 4096));
+
+/**
+ * `--manifest FILE` or `--openapi FILE`; else the profile's `manifest` (relative to the config file naming it);
+ * else `./scopes.manifest.json` or `.yaml` when `lookInCwd`. Undefined when there is none and none is required.
+ * @throws UsageError (exit 2) for both flags at once, an unreadable file, or an invalid document.
+ */
+export async function loadScopeDocument(context: CommandContext, flags: DocumentFlags, lookInCwd: boolean): Promise<LoadedDocument | undefined> {
+  if (flags.manifest !== undefined && flags.openapi !== undefined) throw new UsageError('Give --manifest or --openapi, not both.');
+  const { deps, resolved } = context;
+  let path: string | undefined;
+  let kind: LoadedDocument['kind'] | undefined;
+  if (flags.manifest !== undefined) [path, kind] = [resolve(deps.cwd, flags.manifest), 'manifest'];
+  else if (flags.openapi !== undefined) [path, kind] = [resolve(deps.cwd, flags.openapi), 'openapi'];
+  else if (resolved.profile.manifest !== undefined) {
+    const base = resolved.source === undefined ? deps.cwd : dirname(resolved.source);
+    path = resolve(base, resolved.profile.manifest);
+  } else if (lookInCwd) {
+    for (const name of ['scopes.manifest.json', 'scopes.manifest.yaml', 'scopes.manifest.yml']) {
+      const candidate = resolve(deps.cwd, name);
+      if ((await readTextIfExists(candidate)) !== undefined) {
+        path = candidate;
+        break;
+      }
+    }
+  }
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`Cannot read ${kind === 'openapi' ? 'the OpenAPI document' : 'the manifest'} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
+  }
+  kind ??= looksLikeOpenApi(text) ? 'openapi' : 'manifest';
+  if (kind === 'openapi') {
+    const { parseOpenApi } = await import('../core/openapi.js');
+    return { path, kind, document: parseOpenApi(text, path) };
+  }
+  const { parseManifest } = await import('../core/manifest.js');
+  return { path, kind, document: parseManifest(text, path) };
+}
+
+export interface TokenInfo {
+  readonly token: string;
+  readonly granted: string[];
+  /** False when nothing tells the token's scopes (an opaque token, a JWT without a scope claim, SCOPES_TOKEN). */
+  readonly known: boolean;
+  /** Where the granted scopes were read. */
+  readonly source: 'jwt' | 'token-response' | 'unknown';
+}
+
+/** `--token` (or `-` for stdin), else the profile's token as `scopes token` gets it; and the scopes it carries. */
+export async function resolveToken(context: CommandContext, flag: string | undefined): Promise<TokenInfo> {
+  const { deps } = context;
+  let token: string;
+  let fromResponse: readonly string[] | undefined;
+  if (flag !== undefined) {
+    token = normalizeToken(flag === '-' ? await deps.io.readStdin() : flag);
+    if (token === '') throw new UsageError(flag === '-' ? '--token -: standard input held no token.' : '--token: the token is empty.');
+  } else {
+    const access = await getAccessToken(
+      { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace },
+      { minTtl: 60, forceRefresh: false },
+    );
+    token = access.accessToken;
+    // SCOPES_TOKEN comes with no token response: its scopes are only what the token itself carries.
+    if (access.source !== 'env') fromResponse = access.scope;
+  }
+
+  const decoded = decodeToken(token);
+  if (decoded.format === 'jwt') {
+    const exp = decoded.claims.exp;
+    if (typeof exp === 'number' && exp * 1000 < deps.now().getTime()) context.warn('The token has expired (its exp claim is in the past): expect 401s.');
+    const claims = scopesFromClaims(decoded.claims);
+    if (claims.claim !== null) return { token, granted: claims.scopes, known: true, source: 'jwt' };
+  }
+  if (fromResponse !== undefined) return { token, granted: [...fromResponse], known: true, source: 'token-response' };
+  return { token, granted: [], known: false, source: 'unknown' };
+}
