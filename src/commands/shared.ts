@@ -73,7 +73,7 @@ export interface TokenInfo {
   /** False when nothing tells the token's scopes (an opaque token, a JWT without a scope claim, SCOPES_TOKEN). */
   readonly known: boolean;
   /** Where the granted scopes were read. */
-  readonly source: 'jwt' | 'token-response' | 'unknown';
+  readonly source: 'jwt' | 'token-response' | 'introspection' | 'unknown';
 }
 
 /** `--token` (or `-` for stdin), else the profile's token as `scopes token` gets it; and the scopes it carries. */
@@ -103,4 +103,32 @@ export async function resolveToken(context: CommandContext, flag: string | undef
   }
   if (fromResponse !== undefined) return { token, granted: [...fromResponse], known: true, source: 'token-response' };
   return { token, granted: [], known: false, source: 'unknown' };
+}
+
+/**
+ * The scopes of a token nothing else describes (opaque), from the profile's introspection endpoint (RFC 7662).
+ * @returns undefined when the profile has no introspection endpoint to ask.
+ * @throws AuthError (exit 3) when the server says the token is not active.
+ */
+export async function introspectScopes(context: CommandContext, token: string): Promise<string[] | undefined> {
+  const { deps, resolved } = context;
+  const profile = resolved.profile;
+  if (!profile.clientId || (!profile.issuer && !profile.introspectionEndpoint)) return undefined;
+  const oauth = await import('../io/oauth.js');
+  const { clientSecret } = await import('../session.js');
+  const config = await oauth.connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
+  if (!config.serverMetadata().introspection_endpoint) return undefined;
+  let body: unknown;
+  try {
+    body = await oauth.client.tokenIntrospection(config, token);
+  } catch (error) {
+    throw oauth.translateOAuthError(error, 'the introspection');
+  }
+  const { scopesFromIntrospection } = await import('../core/carriers.js');
+  const introspected = scopesFromIntrospection(body);
+  if (!introspected.active) {
+    const { AuthError } = await import('../errors.js');
+    throw new AuthError('inactive_token', 'The introspection endpoint says the token is not active (expired, revoked, or never issued there).');
+  }
+  return introspected.scopes;
 }

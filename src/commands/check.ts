@@ -1,0 +1,134 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { OPENID_SCOPES } from '../core/carriers.js';
+import type { Endpoint } from '../core/manifest.js';
+import { satisfies, unusedScopes, type ScopeRules } from '../core/scopes.js';
+import type { Deps, GlobalOptions } from '../deps.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
+import { styleFor } from '../render/style.js';
+import { commandContext, type CommandContext } from './context.js';
+import { compileMerged, ruleFlags } from './rules.js';
+import { introspectScopes, loadScopeDocument, resolveToken, type LoadedDocument, type TokenInfo } from './shared.js';
+
+export interface CheckOptions {
+  readonly manifest?: string | undefined;
+  readonly openapi?: string | undefined;
+  readonly token?: string | undefined;
+  readonly live: boolean;
+  readonly failOnUnused: boolean;
+  readonly format: 'text' | 'github';
+  readonly presets: readonly string[];
+  readonly implies: readonly string[];
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+const isTemplated = (path: string): boolean => /\{[^}]*\}/.test(path);
+
+/**
+ * `scopes check`: a CI gate. Every endpoint of the document is judged against the granted scopes (with
+ * implication rules); exit 1 when one is not satisfied, or when a granted scope is unused and --fail-on-unused.
+ */
+export async function runCheck(deps: Deps, globals: GlobalOptions, options: CheckOptions): Promise<number> {
+  const flagRules = ruleFlags(options.presets, options.implies);
+  const context = await commandContext(deps, globals);
+  const loaded = await loadScopeDocument(context, options, true);
+  if (!loaded) {
+    throw new UsageError('No scope document to check: give --manifest FILE or --openapi FILE (or set "manifest" in the profile).', {
+      hint: 'scopes check --manifest scopes.manifest.json',
+    });
+  }
+  for (const warning of loaded.document.warnings) context.warn(warning);
+  const rules = compileMerged(context.resolved.profile, loaded.document.rules, flagRules);
+  const token = await grantedOf(context, options.token);
+
+  const endpoints: CheckedEndpoint[] = loaded.document.endpoints.map((endpoint) => {
+    const verdict = satisfies(token.granted, endpoint.required, rules);
+    return { method: endpoint.method, path: endpoint.path, required: endpoint.required, satisfied: verdict.satisfied, missing: verdict.missing, coveredBy: verdict.coveredBy, live: null };
+  });
+  if (options.live) await probeLive(context, loaded, endpoints, token, rules);
+
+  const openid = new Set<string>(OPENID_SCOPES);
+  const unused = unusedScopes(token.granted, loaded.document.endpoints.map((endpoint) => endpoint.required), rules).filter((scope) => !openid.has(scope));
+  const ok = endpoints.every((endpoint) => endpoint.satisfied) && !(options.failOnUnused && unused.length > 0);
+  const report: CheckReport = { ok, document: loaded.path, endpoints, unused, granted: token.granted, source: token.source, failOnUnused: options.failOnUnused };
+
+  if (globals.json) deps.io.out.write(`${JSON.stringify(checkJson(report))}\n`);
+  else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));
+  else deps.io.out.write(renderCheck(report, styleFor(deps.io.out)));
+  return ok ? ExitCode.ok : ExitCode.missingScope;
+}
+
+/** The token's scopes, by its claims, the token response, or introspection; refusing to guess when none tells. */
+async function grantedOf(context: CommandContext, flag: string | undefined): Promise<TokenInfo> {
+  const token = await resolveToken(context, flag);
+  if (token.known) return token;
+  const introspected = await introspectScopes(context, token.token);
+  if (introspected !== undefined) return { ...token, granted: introspected, known: true, source: 'introspection' };
+  throw new UsageError("Cannot tell which scopes the token holds: it is opaque (or a JWT without a scope claim) and the profile has no introspection endpoint.", {
+    hint: 'Use a JWT access token, or a profile with an issuer that offers introspection (and its client credentials).',
+  });
+}
+
+/** `--live`: the safe endpoints are called too; an API that refuses what the document says is enough fails the check. */
+async function probeLive(context: CommandContext, loaded: LoadedDocument, endpoints: CheckedEndpoint[], token: TokenInfo, rules: ScopeRules): Promise<void> {
+  const api = loaded.document.api ?? context.resolved.profile.api?.replace(/\/+$/, '');
+  if (!api) {
+    throw new UsageError(`--live needs the API's base URL: ${loaded.path} has none, and the profile no "api" either.`);
+  }
+  const { probeEndpoints } = await import('../probe/engine.js');
+  const documentEndpoints: readonly Endpoint[] = loaded.document.endpoints;
+  const chosen: number[] = [];
+  const targets = [];
+  for (const [index, endpoint] of documentEndpoints.entries()) {
+    const entry = endpoints[index]!;
+    if (!SAFE.has(endpoint.method)) {
+      endpoints[index] = { ...entry, liveNote: `not called: ${endpoint.method} may change data` };
+      continue;
+    }
+    const path = endpoint.probe ?? (isTemplated(endpoint.path) ? undefined : endpoint.path);
+    if (path === undefined) {
+      endpoints[index] = { ...entry, liveNote: 'not called: the path is templated and has no "probe" path' };
+      continue;
+    }
+    chosen.push(index);
+    targets.push({ method: endpoint.method, url: `${api}${path}`, declared: endpoint.required, label: `${endpoint.method} ${endpoint.path}` });
+  }
+  if (context.deps.io.err.isTTY && targets.length > 1) context.info(`probing ${targets.length} endpoints…`);
+  const results = await probeEndpoints(targets, {
+    token: token.token,
+    granted: token.granted,
+    grantedKnown: token.known,
+    rules,
+    fetch: context.deps.fetch,
+    concurrency: 8,
+    timeoutMs: 10_000,
+    allowUnsafe: false,
+  });
+  results.forEach((result, i) => {
+    const index = chosen[i]!;
+    const entry = endpoints[index]!;
+    // The API is the truth: if it refuses for a scope, the endpoint is not satisfied whatever the document says.
+    const refused = result.outcome === 'missing_scope' || result.missing.length > 0;
+    endpoints[index] = {
+      ...entry,
+      live: result,
+      satisfied: entry.satisfied && !refused,
+      missing: refused ? [...new Set([...entry.missing, ...result.missing])] : entry.missing,
+    };
+  });
+}
+
+export const checkAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
+  const o = command.opts<{ manifest?: string; openapi?: string; token?: string; live?: boolean; failOnUnused?: boolean; format: 'text' | 'github'; preset?: string[]; implies?: string[] }>();
+  return runCheck(deps, globalsOf(command, deps), {
+    manifest: o.manifest,
+    openapi: o.openapi,
+    token: o.token,
+    live: Boolean(o.live),
+    failOnUnused: Boolean(o.failOnUnused),
+    format: o.format,
+    presets: o.preset ?? [],
+    implies: o.implies ?? [],
+  });
+};

@@ -1,0 +1,98 @@
+import type { Requirement } from '../core/scopes.js';
+import type { ProbeResult } from '../probe/engine.js';
+import { pad, type Style } from './style.js';
+
+export interface CheckedEndpoint {
+  readonly method: string;
+  readonly path: string;
+  readonly required: Requirement;
+  readonly satisfied: boolean;
+  readonly missing: string[];
+  readonly coveredBy: Record<string, string>;
+  readonly live: ProbeResult | null;
+  readonly liveNote?: string;
+}
+
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly document: string;
+  readonly endpoints: readonly CheckedEndpoint[];
+  readonly unused: readonly string[];
+  readonly granted: readonly string[];
+  readonly source: string;
+  readonly failOnUnused: boolean;
+}
+
+const describeRequirement = (required: Requirement): string =>
+  required.length === 0 || required.some((group) => group.length === 0) ? 'no scope' : required.map((group) => group.join(' + ')).join(' or ');
+
+/** A table for people: one line per endpoint, what is missing, then least-privilege notes. */
+export function renderCheck(report: CheckReport, style: Style): string {
+  const width = Math.max(...report.endpoints.map((e) => e.method.length + 1 + e.path.length), 8);
+  const lines = report.endpoints.map((endpoint) => {
+    const mark = endpoint.satisfied ? style.ok('✓') : style.bad('✗');
+    const name = pad(`${endpoint.method} ${endpoint.path}`, width);
+    const detail = endpoint.satisfied
+      ? style.dim(describeRequirement(endpoint.required))
+      : `${style.bad('missing')} ${endpoint.missing.join(' ')}${endpoint.required.length > 1 ? style.dim(`  (needs ${describeRequirement(endpoint.required)})`) : ''}`;
+    const live = endpoint.live ? style.dim(`  live: ${endpoint.live.status ?? '-'} ${endpoint.live.outcome.replace('_', ' ')}`) : '';
+    return `${mark} ${name}  ${detail}${live}`;
+  });
+  const failing = report.endpoints.filter((endpoint) => !endpoint.satisfied).length;
+  const total = report.endpoints.length;
+  lines.push('');
+  lines.push(
+    failing === 0
+      ? style.ok(`All ${total} endpoints are satisfied by the granted scopes.`)
+      : style.bad(`${failing} of ${total} endpoints are not satisfied by the granted scopes.`),
+  );
+  lines.push(style.dim(`Granted (${report.source}): ${report.granted.join(' ') || '(none)'}`));
+  if (report.unused.length) {
+    const text = `Granted but needed by no endpoint: ${report.unused.join(' ')}`;
+    lines.push(report.failOnUnused ? style.bad(text) : style.warn(`${text} (least privilege: consider not asking for them)`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function checkJson(report: CheckReport) {
+  return {
+    ok: report.ok,
+    endpoints: report.endpoints.map((endpoint) => ({
+      method: endpoint.method,
+      path: endpoint.path,
+      required: endpoint.required,
+      satisfied: endpoint.satisfied,
+      missing: endpoint.missing,
+      coveredBy: endpoint.coveredBy,
+      live: endpoint.live
+        ? { status: endpoint.live.status, outcome: endpoint.live.outcome, url: endpoint.live.url, missing: endpoint.live.missing, evidence: endpoint.live.evidence }
+        : null,
+      ...(endpoint.liveNote ? { liveNote: endpoint.liveNote } : {}),
+    })),
+    unused: report.unused,
+    granted: report.granted,
+    source: report.source,
+    document: report.document,
+  };
+}
+
+/** GitHub Actions' escaping: data loses %, CR and LF; properties also `:` and `,`. */
+const escapeData = (text: string): string => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (text: string): string => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
+/** Workflow commands (`::error …::`) that GitHub Actions turns into annotations. */
+export function renderGithub(report: CheckReport, relativeDocument: string): string {
+  const file = escapeProperty(relativeDocument);
+  const lines: string[] = [];
+  for (const endpoint of report.endpoints) {
+    if (endpoint.satisfied) continue;
+    lines.push(`::error file=${file},title=${escapeProperty('Missing scope')}::${escapeData(`${endpoint.method} ${endpoint.path} needs ${endpoint.missing.join(' ')} (needs ${describeRequirement(endpoint.required)})`)}`);
+  }
+  if (report.unused.length) {
+    const level = report.failOnUnused ? 'error' : 'warning';
+    lines.push(`::${level} file=${file},title=${escapeProperty('Unused scope')}::${escapeData(`Granted but needed by no endpoint: ${report.unused.join(' ')}`)}`);
+  }
+  const failing = report.endpoints.filter((endpoint) => !endpoint.satisfied).length;
+  lines.push(failing === 0 ? `scopes check: all ${report.endpoints.length} endpoints satisfied` : `scopes check: ${failing} of ${report.endpoints.length} endpoints not satisfied`);
+  return `${lines.join('\n')}\n`;
+}
