@@ -91,6 +91,11 @@ export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boo
     );
   }
   const red = (text: string) => (err.color ? `\u001b[31m${text}\u001b[39m` : text);
+  if (error instanceof MissingScopeError) {
+    // An expected outcome the command has already shown, not a failure of the tool: no "error:" label.
+    err.write(`${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
+    return error.exitCode;
+  }
   if (error instanceof ScopesError) {
     err.write(`${red('error:')} ${error.message}\n`);
     if (error.hint) err.write(`${error.hint}\n`);
