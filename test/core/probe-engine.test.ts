@@ -64,9 +64,9 @@ describe('scopesToAdd', () => {
       expected: ['files:read', 'files:write'],
     },
     {
-      description: 'alternatives: one of them, the first in order when nothing else decides',
+      description: 'alternatives: one of them, the first listed when nothing else decides',
       input: { results: [result({ required: [['tools:write'], ['tools:read']], missing: ['tools:write'] })], granted: [], rules: plain },
-      expected: ['tools:read'],
+      expected: ['tools:write'],
     },
     {
       description: 'alternatives shared by two endpoints: the one scope that serves both',
