@@ -71,6 +71,10 @@ async function main(): Promise<number> {
       await run(['probe', '--manifest', manifest], env);
       await run(['check', '--manifest', manifest], env);
       await run(['minimal', '--manifest', manifest], env);
+      process.stdout.write(`\nThe fix probe printed: ask again for what is missing. ${browser ? 'Allow everything this time.' : 'This time the scripted user agent ticks every box.'}\n`);
+      delete env.SCOPES_UA_UNTICK;
+      const fixed = await run(['login', '--add-scope', 'export:write usage:read', '--timeout', '300'], env);
+      if (fixed === 0) await run(['check', '--manifest', manifest], env);
     }
     await run(['status'], env);
     process.stdout.write(`\n${bold('Done.')} Try it on your own provider: scopes login --issuer https://… --client-id … --scope "…"\n`);
