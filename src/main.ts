@@ -13,7 +13,7 @@ import type { SecretStore } from './io/store/types.js';
 
 export function realDeps(env: Env = process.env): Deps {
   const io = processStreams(env);
-  const debug = env.SCOPES_DEBUG === '1' || process.argv.includes('--verbose');
+  const debug = env.SCOPES_DEBUG === '1' || process.argv.includes('--verbose') || process.argv.includes('-v');
   const stores = new Map<StorageKind, SecretStore>();
   const baseFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
   return {

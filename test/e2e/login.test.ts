@@ -277,6 +277,36 @@ describe('scopes token', () => {
   });
 });
 
+describe('scopes exec', () => {
+  it('hands the token to the command in its environment, never its arguments, and returns its exit code', async () => {
+    const box = await sandbox();
+    const script = 'process.stdout.write(process.env.API_TOKEN + "|" + process.argv.slice(1).join(" ")); process.exit(7)';
+    const result = await box.run(['exec', '--env', 'API_TOKEN', '--', process.execPath, '-e', script, 'plain-arg'], { env: { SCOPES_TOKEN: 'the-token' } });
+    expect(result).toMatchObject({ code: 7, stdout: 'the-token|plain-arg' });
+  });
+
+  it('exits 3 without a session and runs nothing', async () => {
+    const box = await sandbox();
+    const result = await box.run(['exec', '--', process.execPath, '-e', 'process.stdout.write("ran")']);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('');
+  });
+});
+
+describe('the HTTP trace', () => {
+  it('shows requests with SCOPES_DEBUG=1, secrets redacted', async () => {
+    const box = await sandbox();
+    expect((await box.run(loginArgs())).code).toBe(0);
+    const { refreshToken } = await storedSecrets(box);
+    const result = await box.run(['token', '--force-refresh'], { env: { SCOPES_DEBUG: '1' } });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/\[http\] > POST http:\/\/127\.0\.0\.1:\d+\/token/);
+    expect(result.stderr).toContain('refresh_token=[redacted]');
+    expect(result.stderr).not.toContain(refreshToken!);
+    expect(result.stderr).not.toContain(result.stdout.trim());
+  });
+});
+
 describe('scopes status and logout', () => {
   it('reports the session, then logout revokes the refresh token at the provider and deletes everything', async () => {
     const box = await sandbox({ env: { SCOPES_UA_UNTICK: 'export:write' } });
