@@ -3,17 +3,11 @@
  * token or refresh token taken out of "not granted" (the access token's `scope` often leaves them out).
  */
 import { openidEvidence, type OpenIdEvidence } from './carriers.js';
-import { diffScopes, type ScopeRules } from './scopes.js';
+import { diffScopes, type ScopeDiff, type ScopeRules } from './scopes.js';
 
 export type GrantSource = 'token-response' | 'jwt' | 'introspection';
 
-export interface GrantReport {
-  readonly requested: string[];
-  readonly granted: string[];
-  readonly asRequested: string[];
-  readonly notGranted: string[];
-  readonly extra: string[];
-  readonly impliedBy: Record<string, string>;
+export interface GrantReport extends ScopeDiff {
   /** Requested OpenID scopes shown as granted by evidence rather than by the access token's scope. */
   readonly evidenced: Record<string, OpenIdEvidence>;
   /** Granted was assumed equal to requested: the token response had no `scope` (RFC 6749 §5.1). */

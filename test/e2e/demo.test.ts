@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
 
 it('runs the main job end to end on the embedded provider and demo API', () => {
-  const env = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const name of ['BROWSER', 'DISPLAY', 'WAYLAND_DISPLAY', 'SCOPES_TOKEN', 'SCOPES_PROFILE', 'SCOPES_CONFIG']) delete env[name];
   const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'demo', 'run.js')], { env, encoding: 'utf8', timeout: 60_000 });
   expect(result.status, result.stderr).toBe(0);
