@@ -68,6 +68,15 @@ describe.skipIf(unavailable !== undefined)('keychain storage (real Secret Servic
       expect(token.stdout.trim()).toBe((await store.read(profileKey))?.accessToken);
       expect((await store.read(profileKey))?.refreshToken).not.toBe(stored?.refreshToken);
 
+      // Eight processes at once: the chunked keychain entries must never hand one of them a glued or stale token.
+      const concurrent = await Promise.all(Array.from({ length: 8 }, () => box.run(['token', '--force-refresh'])));
+      for (const result of concurrent) {
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+      }
+      expect((await box.run(['token', '--force-refresh'])).code).toBe(0);
+      expect(provider.events.filter((event) => event.name === 'grant.revoked')).toEqual([]);
+
       const logout = await box.run(['logout']);
       expect(logout.code, logout.stderr).toBe(0);
       expect(await store.read(profileKey)).toBeUndefined();
