@@ -12,7 +12,7 @@ export function processStreams(env: Env): Streams {
   const out = process.stdout;
   const err = process.stderr;
   let lines: AsyncIterator<string> | undefined;
-  let reader: { pause(): void } | undefined;
+  let reader: { pause(): void; resume(): void } | undefined;
   return {
     out: { write: (text) => void out.write(text), isTTY: Boolean(out.isTTY), color: wantsColor(Boolean(out.isTTY), env), columns: out.columns },
     err: { write: (text) => void err.write(text), isTTY: Boolean(err.isTTY), color: wantsColor(Boolean(err.isTTY), env), columns: err.columns },
@@ -35,8 +35,10 @@ export function processStreams(env: Env): Streams {
         reader = lineReader;
         lines = lineReader[Symbol.asyncIterator]();
       }
+      // Paused between reads so the process can exit when the command is done; the async iterator does not resume
+      // the input by itself, so a line arriving in a later chunk would never be read without this.
+      reader?.resume();
       const next = await lines.next();
-      // A paused reader lets the process exit when the command is done; the iterator resumes it on the next call.
       reader?.pause();
       return next.done ? undefined : next.value;
     },

@@ -177,7 +177,9 @@ describe('scopes login', () => {
     });
     const { callbackUrl: callback } = await runUserAgent(url, { deliverCallback: false });
     expect(callback, 'the user agent reports the redirect it stopped at').toBeTruthy();
+    // Two separate chunks, apart in time, as a person pasting twice: the second must still be read.
     child.stdin.write('not a url\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
     child.stdin.write(`${callback}\n`);
     const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? -1)));
     expect(code, stderr).toBe(0);
