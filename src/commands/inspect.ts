@@ -5,12 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { scopesFromClaims, scopesFromIntrospection, type ScopeClaim } from '../core/carriers.js';
-import { decodeToken, formatFingerprint, normalizeToken, type DecodedToken, type OpaqueKind } from '../core/jwt.js';
-import { describeExpiry, describeInstant } from '../core/time.js';
+import { scopesFromClaims, scopesFromIntrospection } from '../core/carriers.js';
+import { decodeToken, formatFingerprint, normalizeToken } from '../core/jwt.js';
+import { describeInstant } from '../core/time.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { AuthError, ExitCode, noSession, UsageError } from '../errors.js';
-import { pad, styleFor, type Style } from '../render/style.js';
+import { inspectionJson, renderInspection, type Inspection } from '../render/inspect.js';
+import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 
@@ -24,24 +25,7 @@ export interface InspectOptions {
   readonly showToken: boolean;
 }
 
-interface Inspection {
-  readonly label: string;
-  readonly token: string;
-  readonly decoded: DecodedToken;
-  readonly fingerprint: string;
-  readonly scopes: string[];
-  readonly scopeClaim: ScopeClaim | null;
-  readonly roles: string[];
-  readonly expiresAt: string | null;
-  readonly expired: boolean;
-  verified: boolean | null;
-  verifiedBy?: string;
-  verifyError?: string;
-  introspection: Record<string, unknown> | null;
-  userinfo?: Record<string, unknown>;
-}
-
-const TIME_CLAIMS = ['exp', 'iat', 'nbf', 'auth_time'] as const;
+const ID_TOKEN = 'id token';
 
 function inspectOne(label: string, raw: string, now: Date): Inspection {
   const token = normalizeToken(raw);
@@ -80,7 +64,7 @@ async function tokensToInspect(context: CommandContext, options: InspectOptions)
   if (!secrets?.accessToken && !secrets?.idToken) throw noSession(name);
   const found: { label: string; raw: string }[] = [];
   if (secrets.accessToken) found.push({ label: 'access token', raw: secrets.accessToken });
-  if (secrets.idToken) found.push({ label: 'id token', raw: secrets.idToken });
+  if (secrets.idToken) found.push({ label: ID_TOKEN, raw: secrets.idToken });
   return found;
 }
 
@@ -96,7 +80,8 @@ async function verify(context: CommandContext, inspection: Inspection, pinnedIss
   const issuer = pinnedIssuer ?? profile.issuer ?? claimedIssuer;
   if (!issuer) throw new UsageError('The token names no issuer (iss) and none is pinned: pass --issuer URL to say whose keys should verify it.');
   const oauth = await import('../io/oauth.js');
-  let jwksUri = profile.issuer === issuer ? profile.jwksUri : undefined;
+  // The profile's keys serve its own issuer; an issuer pinned to another is asked for its own keys.
+  let jwksUri = !pinnedIssuer || pinnedIssuer === profile.issuer ? profile.jwksUri : undefined;
   if (!jwksUri) {
     const config = await oauth.connect({ issuer, clientId: profile.clientId ?? 'scopes-inspect' }, { fetch: context.deps.fetch });
     jwksUri = config.serverMetadata().jwks_uri;
@@ -153,13 +138,23 @@ async function askServer(context: CommandContext, inspection: Inspection, option
   }
 }
 
+/**
+ * `scopes inspect`: reads the token (argument, `-` for stdin, SCOPES_TOKEN, else the profile's stored access and id
+ * tokens, never refreshed) and prints what it holds. Exit 0 when read, expired or not.
+ * @throws UsageError (2) when the input is not a token; AuthError (3) with no session, or when --verify refuses the
+ * token (signature, iss, aud, exp, nbf); NetworkError (4) when the issuer's discovery or keys cannot be fetched.
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-7.2 (validating a JWT)
+ * @see https://www.rfc-editor.org/rfc/rfc7662 (introspection)
+ */
 export async function runInspect(deps: Deps, globals: GlobalOptions, options: InspectOptions): Promise<number> {
   const context = await commandContext(deps, globals);
   const inputs = await tokensToInspect(context, options);
   const inspections = inputs.map(({ label, raw }) => inspectOne(label, raw, deps.now()));
   for (const inspection of inspections) {
     if (options.verify) await verify(context, inspection, options.issuer);
-    if (options.introspect || options.userinfo) await askServer(context, inspection, options);
+    // Introspection and userinfo take an access token; an id token is for the client to read, not to present.
+    const askable = inspection.label !== ID_TOKEN;
+    if (askable && (options.introspect || options.userinfo)) await askServer(context, inspection, options);
   }
   if (globals.json) {
     const [first, ...rest] = inspections.map((inspection) => inspectionJson(inspection, options.showToken, deps.now()));
@@ -169,86 +164,19 @@ export async function runInspect(deps: Deps, globals: GlobalOptions, options: In
     deps.io.out.write(inspections.map((inspection) => renderInspection(inspection, options.showToken, deps.now(), style)).join('\n'));
   }
   const failed = inspections.find((inspection) => inspection.verified === false);
-  if (failed) {
-    throw new AuthError('verification_failed', `The ${failed.label} did not verify${failed.verifiedBy ? ` with the keys of ${failed.verifiedBy}` : ''}: ${failed.verifyError}.`);
-  }
-  return ExitCode.ok;
+  if (!failed) return ExitCode.ok;
+  const refusal = new AuthError(
+    'verification_failed',
+    `The ${failed.label} did not verify${failed.verifiedBy ? ` with the keys of ${failed.verifiedBy}` : ''}: ${failed.verifyError}.`,
+  );
+  if (!globals.json) throw refusal;
+  // The report above is the one JSON document stdout may hold (it carries verified: false and the reason), so the
+  // refusal goes to stderr only, instead of main adding an error document after it.
+  context.info(`error: ${refusal.message}`);
+  return refusal.exitCode;
 }
 
-function describeKind(kind: OpaqueKind | null): string {
-  return kind ? `${kind.provider} ${kind.description}` : 'no well-known prefix';
-}
-
-function inspectionJson(inspection: Inspection, showToken: boolean, now: Date) {
-  const { decoded } = inspection;
-  return {
-    format: decoded.format,
-    header: decoded.format === 'opaque' ? {} : decoded.header,
-    claims: decoded.format === 'jwt' ? decoded.claims : {},
-    scopes: inspection.scopes,
-    scopeClaim: inspection.scopeClaim,
-    roles: inspection.roles,
-    expiresAt: inspection.expiresAt,
-    expired: inspection.expired,
-    expires: decoded.format === 'jwt' && inspection.expiresAt ? describeExpiry(decoded.claims.exp, now) : null,
-    verified: inspection.verified,
-    ...(inspection.verifiedBy ? { verifiedBy: inspection.verifiedBy } : {}),
-    ...(inspection.verifyError ? { verifyError: inspection.verifyError } : {}),
-    introspection: inspection.introspection,
-    ...(inspection.userinfo ? { userinfo: inspection.userinfo } : {}),
-    ...(decoded.format === 'opaque' ? { kind: decoded.kind } : {}),
-    fingerprint: inspection.fingerprint,
-    ...(showToken ? { token: inspection.token } : {}),
-  };
-}
-
-function renderInspection(inspection: Inspection, showToken: boolean, now: Date, style: Style): string {
-  const { decoded } = inspection;
-  const lines: string[] = [style.bold(inspection.label)];
-  const row = (name: string, value: string) => lines.push(`  ${pad(name, 12)} ${value}`);
-  row('format', decoded.format === 'jwt' ? `JWT (${String(decoded.header.alg ?? '?')}${decoded.header.typ ? `, typ ${String(decoded.header.typ)}` : ''})` : decoded.format === 'jwe' ? 'JWE: encrypted, its claims cannot be read without the key' : 'opaque');
-  row('fingerprint', inspection.fingerprint);
-  if (decoded.format === 'opaque') {
-    row('kind', describeKind(decoded.kind));
-    if (decoded.kind?.bypassesScopes) lines.push(`  ${style.warn('warning:')} this is an API key: it bypasses scope checks entirely; scopes apply to OAuth tokens only.`);
-    if (decoded.kind?.scopesVia) lines.push(style.dim(`  Its scopes can be read from ${decoded.kind.scopesVia}.`));
-    if (!inspection.introspection) lines.push(style.dim('  An opaque token says nothing about itself: ask the server with --introspect (RFC 7662).'));
-  }
-  if (decoded.format === 'jwe') row('header', JSON.stringify(decoded.header));
-  if (decoded.format === 'jwt') {
-    const claims = decoded.claims;
-    if (claims.iss !== undefined) row('issuer', String(claims.iss));
-    if (claims.aud !== undefined) row('audience', Array.isArray(claims.aud) ? claims.aud.join(' ') : String(claims.aud));
-    if (claims.sub !== undefined) row('subject', String(claims.sub));
-    if (claims.client_id !== undefined) row('client', String(claims.client_id));
-    if (inspection.scopeClaim) row('scopes', `${inspection.scopes.join(' ') || '(empty)'} ${style.dim(`(from "${inspection.scopeClaim}")`)}`);
-    else row('scopes', style.warn('none: the token carries no scope claim (scope, scp or roles); some providers then grant full access'));
-    if (inspection.roles.length && inspection.scopeClaim !== 'roles') row('roles', inspection.roles.join(' '));
-    for (const name of TIME_CLAIMS) {
-      if (claims[name] === undefined) continue;
-      const instant = describeInstant(claims[name], now);
-      const text = name === 'exp' ? describeExpiry(claims[name], now) : instant.relative;
-      row(name, instant.valid ? `${instant.iso}  ${name === 'exp' && instant.past ? style.warn(text) : style.dim(text)}` : style.warn('invalid time'));
-    }
-    row('header', JSON.stringify(decoded.header));
-    const shown = new Set(['iss', 'aud', 'sub', 'client_id', 'scope', 'scp', 'roles', ...TIME_CLAIMS]);
-    const rest = Object.fromEntries(Object.entries(claims).filter(([key]) => !shown.has(key)));
-    if (Object.keys(rest).length) row('claims', JSON.stringify(rest));
-  }
-  if (inspection.verified === true) row('verified', style.ok(`yes, with the keys of ${inspection.verifiedBy}`));
-  if (inspection.verified === false) row('verified', style.bad(`no: ${inspection.verifyError}`));
-  if (inspection.introspection) {
-    const active = inspection.introspection.active === true;
-    row('introspect', active ? style.ok('active') : style.bad('not active'));
-    if (active && typeof inspection.introspection.scope === 'string') row('  scope', inspection.introspection.scope);
-    const rest = Object.fromEntries(Object.entries(inspection.introspection).filter(([key]) => key !== 'active' && key !== 'scope'));
-    if (Object.keys(rest).length) row('  claims', JSON.stringify(rest));
-  }
-  if (inspection.userinfo) row('userinfo', JSON.stringify(inspection.userinfo));
-  if (showToken) row('token', inspection.token);
-  return `${lines.join('\n')}\n`;
-}
-
+/** The commander action of `scopes inspect`: its flags to {@link InspectOptions}, resolving to the exit code. */
 export const inspectAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
   const o = command.opts<{ verify?: boolean; issuer?: string; introspect?: boolean; userinfo?: boolean; showToken?: boolean }>();
   return runInspect(deps, globalsOf(command, deps), {

@@ -1,0 +1,407 @@
+/**
+ * `scopes inspect` in process: hand-made tokens of the shapes real providers issue, and real tokens from the test
+ * provider for --verify and --introspect. Every run also checks that the raw token never reaches stdout or stderr
+ * unless --show-token asked for it.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileSecretStore } from '../../src/io/store/file.js';
+import { stateDir } from '../../src/io/paths.js';
+import { main } from '../../src/main.js';
+import { testDeps } from '../support/deps.js';
+import { startTestProvider, type TestProvider } from '../support/provider.js';
+
+let home: string;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'scopes-inspect-cmd-'));
+});
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+const baseEnv = (): Record<string, string> => ({
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, 'config'),
+  XDG_STATE_HOME: join(home, 'state'),
+  SCOPES_STORAGE: 'file',
+});
+
+interface RunOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  now?: Date;
+  tty?: boolean;
+}
+
+async function run(argv: string[], options: RunOptions = {}) {
+  const deps = testDeps({ env: { ...baseEnv(), ...options.env }, cwd: home, stdin: options.stdin, now: options.now, tty: options.tty });
+  const code = await main(argv, deps);
+  return { code, stdout: deps.stdout(), stderr: deps.stderr() };
+}
+
+/** Runs inspect and asserts the secret never shows, which must hold for every run without --show-token. */
+async function inspect(argv: string[], secret: string, options: RunOptions = {}) {
+  const result = await run(['inspect', ...argv], options);
+  expect(result.stdout).not.toContain(secret);
+  expect(result.stderr).not.toContain(secret);
+  return result;
+}
+
+/** stdout of a --json run must be exactly one JSON document. */
+function oneDocument(stdout: string): Record<string, unknown> {
+  expect(stdout.trim().split('\n')).toHaveLength(1);
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const jwt = (claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256', typ: 'at+jwt', kid: 'k1' }) =>
+  `${b64(header)}.${b64(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk`;
+
+async function configFile(name: string, profile: Record<string, unknown>): Promise<string> {
+  const path = join(home, `${name}.config.json`);
+  await writeFile(path, JSON.stringify({ profiles: { default: profile } }));
+  return path;
+}
+
+const now = new Date('2026-11-22T12:00:00Z');
+const nowSeconds = Math.floor(now.getTime() / 1000);
+const exp = nowSeconds + 12 * 60;
+
+describe('scopes inspect: hand-made JWTs', () => {
+  it.each([
+    {
+      description: 'Okta: scp as an array',
+      input: jwt({ iss: 'https://dev-1.okta.com/oauth2/default', aud: 'api://default', scp: ['orders.read', 'orders.write'], exp }),
+      expected: { scopes: ['orders.read', 'orders.write'], scopeClaim: 'scp', roles: [] },
+    },
+    {
+      description: 'Entra: scp as a string, with roles',
+      input: jwt({ iss: 'https://login.microsoftonline.com/t/v2.0', scp: 'User.Read Mail.Read', roles: ['Tasks.Admin'], exp }),
+      expected: { scopes: ['User.Read', 'Mail.Read'], scopeClaim: 'scp', roles: ['Tasks.Admin'] },
+    },
+    {
+      description: 'Entra app-only: roles stand in for scopes',
+      input: jwt({ iss: 'https://login.microsoftonline.com/t/v2.0', roles: ['Mail.Read.All'], exp }),
+      expected: { scopes: ['Mail.Read.All'], scopeClaim: 'roles', roles: ['Mail.Read.All'] },
+    },
+    {
+      description: 'RFC 9068: scope as a string',
+      input: jwt({ iss: 'https://as.example', scope: 'videos:read jobs:read', exp }),
+      expected: { scopes: ['videos:read', 'jobs:read'], scopeClaim: 'scope', roles: [] },
+    },
+    {
+      description: 'Laserfiche v1-style: no scope claim at all',
+      input: jwt({ iss: 'https://signin.laserfiche.com', sub: 'u1', exp }),
+      expected: { scopes: [], scopeClaim: null, roles: [] },
+    },
+  ])('--json reads $description', async ({ input, expected }) => {
+    const result = await inspect([input, '--json'], input, { now });
+    expect(result.code, result.stderr).toBe(0);
+    const json = oneDocument(result.stdout);
+    expect(json).toMatchObject({
+      format: 'jwt',
+      ...expected,
+      expiresAt: new Date(exp * 1000).toISOString(),
+      expired: false,
+      verified: null,
+      introspection: null,
+      expires: 'expires in 12 min',
+    });
+    expect(json.header).toMatchObject({ alg: 'RS256', kid: 'k1' });
+    expect(json.fingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(json).not.toHaveProperty('token');
+  });
+
+  it('shows issuer, audience, scopes with their claim, times as ISO and relative, and the header', async () => {
+    const token = jwt({
+      iss: 'https://dev-1.okta.com',
+      aud: ['api://a', 'api://b'],
+      scp: ['a.read'],
+      exp,
+      iat: nowSeconds - 60,
+      nbf: nowSeconds - 60,
+      auth_time: nowSeconds - 2 * 3600,
+      cid: 'client-1',
+    });
+    const { code, stdout } = await inspect([token], token, { now });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^token\n/);
+    expect(stdout).toMatch(/ {2}format {7}JWT \(RS256, typ at\+jwt\)/);
+    expect(stdout).toMatch(/issuer\s+https:\/\/dev-1\.okta\.com/);
+    expect(stdout).toMatch(/audience\s+api:\/\/a api:\/\/b/);
+    expect(stdout).toMatch(/scopes\s+a\.read \(from "scp"\)/);
+    expect(stdout).toMatch(/exp\s+2026-11-22T12:12:00\.000Z\s+expires in 12 min/);
+    expect(stdout).toMatch(/iat\s+2026-11-22T11:59:00\.000Z\s+1 min ago/);
+    expect(stdout).toMatch(/nbf\s+2026-11-22T11:59:00\.000Z/);
+    expect(stdout).toMatch(/auth_time\s+2026-11-22T10:00:00\.000Z\s+2 h ago/);
+    expect(stdout).toMatch(/header\s+\{"alg":"RS256"/);
+    expect(stdout).toMatch(/claims\s+\{"cid":"client-1"\}/);
+    expect(stdout).toMatch(/fingerprint\s+sha256:[0-9a-f]{12}/);
+    // Rows line up: every value starts in the same column, after the two-space indent and the padded name.
+    const rows = stdout.split('\n').filter((line) => /^ {2}[a-z_]+ +\S/.test(line));
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(rows.map((line) => /^ {2}\S+ +/.exec(line)![0].length))).toEqual(new Set([15]));
+  });
+
+  it('says when a JWT carries no scope claim, and that some providers then grant full access', async () => {
+    const token = jwt({ iss: 'https://signin.laserfiche.com', sub: 'u1', exp });
+    const { code, stdout } = await inspect([token], token, { now });
+    expect(code).toBe(0);
+    expect(stdout).toContain('carries no scope claim');
+    expect(stdout).toContain('some providers then grant full access');
+  });
+
+  it('reports an expired token, exit 0 without --verify', async () => {
+    const token = jwt({ iss: 'https://as.example', scope: 'a', exp: nowSeconds - 3 * 3600 - 30 });
+    const human = await inspect([token], token, { now });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/exp\s+2026-11-22T08:59:30\.000Z\s+expired 3 h ago/);
+    const json = oneDocument((await inspect([token, '--json'], token, { now })).stdout);
+    expect(json).toMatchObject({ expired: true, expires: 'expired 3 h ago', expiresAt: '2026-11-22T08:59:30.000Z' });
+  });
+
+  it('gives expiresAt null when there is no exp, and says so for an invalid one', async () => {
+    const noExp = jwt({ scope: 'a' });
+    expect(oneDocument((await inspect([noExp, '--json'], noExp, { now })).stdout)).toMatchObject({ expiresAt: null, expired: false });
+    const msExp = jwt({ scope: 'a', exp: 1e15 });
+    const result = await inspect([msExp], msExp, { now });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/exp\s+invalid time/);
+  });
+});
+
+describe('scopes inspect: JWE and opaque tokens', () => {
+  it('says a JWE is encrypted and shows its header', async () => {
+    const jwe = `${b64({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'enc-1' })}.a2V5.aXZpdg.Y2lwaGVydGV4dA.dGFn`;
+    const human = await inspect([jwe], jwe);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('encrypted');
+    expect(human.stdout).toMatch(/header\s+\{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"enc-1"\}/);
+    const json = oneDocument((await inspect([jwe, '--json'], jwe)).stdout);
+    expect(json).toMatchObject({ format: 'jwe', header: { alg: 'RSA-OAEP-256', enc: 'A256GCM' }, claims: {}, scopes: [], expiresAt: null });
+  });
+
+  it.each([
+    { description: 'GitHub OAuth app token', input: 'gho_16C7e42F292c6912E7710c838347Ae178B4a', expected: ['GitHub OAuth app user access token', 'X-OAuth-Scopes'] },
+    { description: 'GitHub classic PAT', input: 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', expected: ['personal access token (classic)'] },
+    { description: 'Slack bot token', input: 'xoxb-1234-5678-abcdefghijkl', expected: ['Slack bot token'] },
+    { description: 'video API OAuth token', input: 'vdo_oat_abcdef0123456789', expected: ['video API OAuth access token', '--introspect'] },
+    { description: 'video API key', input: 'vdo_live_abcdef0123456789', expected: ['warning:', 'bypasses scope checks entirely'] },
+    { description: 'unknown prefix', input: 'Zm9vYmFyYmF6cXV4cXV1eA', expected: ['no well-known prefix', '--introspect (RFC 7662)'] },
+  ])('names the opaque $description', async ({ input, expected }) => {
+    const { code, stdout } = await inspect([input], input);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/format\s+opaque/);
+    for (const text of expected) expect(stdout).toContain(text);
+  });
+
+  it('gives the opaque kind in --json', async () => {
+    const token = 'vdo_live_abcdef0123456789';
+    const json = oneDocument((await inspect([token, '--json'], token)).stdout);
+    expect(json).toMatchObject({ format: 'opaque', header: {}, claims: {}, scopes: [], verified: null, introspection: null });
+    expect(json.kind).toMatchObject({ prefix: 'vdo_live_', bypassesScopes: true });
+  });
+});
+
+describe('scopes inspect: input and output', () => {
+  it.each([
+    { description: 'empty input', input: '' },
+    { description: 'prose', input: 'hello world' },
+    { description: 'a damaged JWT', input: 'eyJub3QganNvbg.eyJ4IjoxfQ.sig' },
+    { description: 'a JWT with a segment missing', input: `${b64({ alg: 'RS256' })}.${b64({ a: 1 })}` },
+    { description: 'binary', input: '\u0000\u0001\u0002binary' },
+    { description: 'too short', input: 'abc' },
+  ])('exits 2 for $description, without a stack trace', async ({ input }) => {
+    const result = await run(['inspect', '-'], { stdin: input });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('not a token');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    const json = await run(['inspect', '-', '--json'], { stdin: input });
+    expect(json.code).toBe(2);
+    expect(oneDocument(json.stdout)).toMatchObject({ error: { code: 'not_a_token', exitCode: 2 } });
+  });
+
+  it('reads stdin with `-`, trimming the newline and a Bearer prefix', async () => {
+    const token = jwt({ scope: 'a b', exp });
+    const fromArgument = oneDocument((await inspect([token, '--json'], token, { now })).stdout);
+    const fromStdin = oneDocument((await inspect(['-', '--json'], token, { now, stdin: `Bearer ${token}\n` })).stdout);
+    expect(fromStdin).toEqual(fromArgument);
+    expect(fromStdin.scopes).toEqual(['a', 'b']);
+  });
+
+  it('prints the token only with --show-token', async () => {
+    const token = jwt({ scope: 'a', exp });
+    const json = await run(['inspect', token, '--show-token', '--json'], { now });
+    expect(oneDocument(json.stdout).token).toBe(token);
+    const human = await run(['inspect', '-', '--show-token'], { now, stdin: token });
+    expect(human.stdout).toMatch(new RegExp(`token\\s+${token.replace(/[.]/g, '\\.')}`));
+  });
+
+  it('colours only a stream that wants colour', async () => {
+    const token = jwt({ sub: 'x', exp: nowSeconds - 60 });
+    expect((await inspect([token], token, { now, tty: true })).stdout).toContain('\u001b[');
+    expect((await inspect([token], token, { now, tty: false })).stdout).not.toContain('\u001b[');
+    expect((await inspect([token], token, { now, tty: true, env: { NO_COLOR: '1' } })).stdout).not.toContain('\u001b[');
+  });
+
+  it('uses SCOPES_TOKEN when no token is given', async () => {
+    const token = jwt({ scope: 'from:env', exp });
+    const result = await inspect([], token, { now, env: { SCOPES_TOKEN: token } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^SCOPES_TOKEN\n/);
+    expect(result.stdout).toContain('from:env');
+  });
+
+  it('exits 3 without a token and without a session', async () => {
+    const result = await run(['inspect']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('No session');
+    const config = await configFile('nosession', { issuer: 'http://127.0.0.1:9/nowhere', clientId: 'c1' });
+    expect((await run(['inspect', '--config', config])).code).toBe(3);
+  });
+
+  it("shows the profile's stored access token and id token, without refreshing", async () => {
+    const issuer = 'http://127.0.0.1:9/stored';
+    const config = await configFile('stored', { issuer, clientId: 'cli-1' });
+    const accessToken = jwt({ iss: issuer, aud: 'https://api.example', scope: 'videos:read', exp: nowSeconds - 60 });
+    const idToken = jwt({ iss: issuer, aud: 'cli-1', sub: 'alice', email: 'alice@example.test', exp }, { alg: 'RS256', kid: 'k1' });
+    const env = { ...baseEnv(), XDG_STATE_HOME: join(home, 'stored-state') };
+    await new FileSecretStore(stateDir(env)).write({ profile: 'default', issuer, clientId: 'cli-1' }, { accessToken, idToken, refreshToken: 'rt-never-used-here' });
+
+    const human = await run(['inspect', '--config', config], { now, env });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^access token\n/);
+    expect(human.stdout).toMatch(/\n\nid token\n/);
+    expect(human.stdout).toContain('expired 1 min ago');
+    for (const secret of [accessToken, idToken, 'rt-never-used-here']) {
+      expect(human.stdout + human.stderr).not.toContain(secret);
+    }
+
+    const json = oneDocument((await run(['inspect', '--config', config, '--json'], { now, env })).stdout);
+    expect(json).toMatchObject({ format: 'jwt', scopes: ['videos:read'], expired: true });
+    expect(json.idToken).toMatchObject({ format: 'jwt', claims: { sub: 'alice', aud: 'cli-1' }, scopeClaim: null, expired: false });
+  });
+});
+
+describe('scopes inspect: against the real provider', () => {
+  let provider: TestProvider;
+  let opaqueProvider: TestProvider;
+  let shortLived: TestProvider;
+
+  beforeAll(async () => {
+    [provider, opaqueProvider, shortLived] = await Promise.all([
+      startTestProvider(),
+      startTestProvider({ accessTokenFormat: 'opaque' }),
+      startTestProvider({ accessTokenTtl: 1 }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([provider?.close(), opaqueProvider?.close(), shortLived?.close()]);
+  });
+
+  async function mint(of: TestProvider, scope = 'videos:read'): Promise<string> {
+    const config = await client.discovery(new URL(of.issuer), of.ciClient.clientId, undefined, client.ClientSecretPost(of.ciClient.clientSecret), {
+      execute: [client.allowInsecureRequests],
+    });
+    return (await client.clientCredentialsGrant(config, { scope, resource: of.resource })).access_token;
+  }
+
+  it('verifies a real access token with the keys of the issuer it names', async () => {
+    const token = await mint(provider);
+    const json = await inspect([token, '--verify', '--json'], token);
+    expect(json.code, json.stderr).toBe(0);
+    expect(oneDocument(json.stdout)).toMatchObject({ format: 'jwt', verified: true, verifiedBy: provider.issuer, scopes: ['videos:read'], scopeClaim: 'scope' });
+    const human = await inspect([token, '--verify'], token);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`verified     yes, with the keys of ${provider.issuer}`);
+  });
+
+  it("checks aud against the profile's resource", async () => {
+    const token = await mint(provider);
+    const right = await configFile('aud-right', { issuer: provider.issuer, clientId: 'someone-else', resource: [provider.resource] });
+    expect((await inspect([token, '--verify', '--config', right], token)).code).toBe(0);
+    const wrong = await configFile('aud-wrong', { issuer: provider.issuer, clientId: 'someone-else', resource: ['https://other.example/api'] });
+    const refused = await inspect([token, '--verify', '--config', wrong], token);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('unexpected "aud" claim value');
+  });
+
+  it('exits 3 for a tampered token: a claim changed, the signature kept', async () => {
+    const [header, payload, signature] = (await mint(provider)).split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    const tampered = `${header}.${b64({ ...claims, scope: 'videos:read videos:write' })}.${signature}`;
+    const result = await inspect([tampered, '--verify'], tampered);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`did not verify with the keys of ${provider.issuer}`);
+    expect(result.stderr).toContain('signature verification failed');
+    // The report is still printed, and the forged scope is shown as what the token claims.
+    expect(result.stdout).toMatch(/verified\s+no/);
+  });
+
+  it('with --json, a failed verification is still one document, saying why', async () => {
+    const [header, payload, signature] = (await mint(provider)).split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    const tampered = `${header}.${b64({ ...claims, sub: 'mallory' })}.${signature}`;
+    const result = await inspect([tampered, '--verify', '--json'], tampered);
+    expect(result.code).toBe(3);
+    expect(oneDocument(result.stdout)).toMatchObject({ verified: false, verifiedBy: provider.issuer, verifyError: expect.stringContaining('ERR_JWS_SIGNATURE_VERIFICATION_FAILED') });
+    expect(result.stderr).toContain('did not verify');
+  });
+
+  it('exits 3 for an expired token with --verify, and 0 without', async () => {
+    const token = await mint(shortLived);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const verified = await inspect([token, '--verify'], token);
+    expect(verified.code).toBe(3);
+    expect(verified.stderr).toContain('"exp" claim timestamp check failed');
+    const read = await inspect([token, '--json'], token);
+    expect(read.code).toBe(0);
+    expect(oneDocument(read.stdout)).toMatchObject({ expired: true, verified: null });
+  });
+
+  it('exits 3 when --issuer pins another issuer than the one that signed it', async () => {
+    const token = await mint(provider);
+    const result = await inspect([token, '--verify', '--issuer', opaqueProvider.issuer], token);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`with the keys of ${opaqueProvider.issuer}`);
+  });
+
+  // Exit 4, not 3: nothing listens on port 9, so discovery of the pinned issuer fails before any key is seen. The
+  // token was not found wrong (that would be 3); the issuer whose keys should judge it could not be reached.
+  it('exits 4 when --issuer pins an issuer that cannot be reached', async () => {
+    const token = await mint(provider);
+    const result = await inspect([token, '--verify', '--issuer', 'http://127.0.0.1:9'], token);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('http://127.0.0.1:9');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('introspects an opaque token with the profile client, and shows active and scope', async () => {
+    const token = await mint(opaqueProvider, 'videos:read jobs:read');
+    const config = await configFile('introspect', { issuer: opaqueProvider.issuer, clientId: opaqueProvider.ciClient.clientId, clientSecretEnv: 'INSPECT_CI_SECRET' });
+    const env = { INSPECT_CI_SECRET: opaqueProvider.ciClient.clientSecret };
+
+    const json = await inspect([token, '--introspect', '--config', config, '--json'], token, { env });
+    expect(json.code, json.stderr).toBe(0);
+    const document = oneDocument(json.stdout);
+    expect(document).toMatchObject({ format: 'opaque', introspection: { active: true, scope: 'videos:read jobs:read', client_id: opaqueProvider.ciClient.clientId } });
+    expect(JSON.stringify(document)).not.toContain(opaqueProvider.ciClient.clientSecret);
+
+    const human = await inspect([token, '--introspect', '--config', config], token, { env });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/introspect\s+active/);
+    expect(human.stdout).toMatch(/scope\s+videos:read jobs:read/);
+    expect(human.stdout).not.toContain('ask the server with --introspect');
+  });
+
+  it('says an opaque token cannot be verified by signature (exit 3), pointing to --introspect', async () => {
+    const token = await mint(opaqueProvider);
+    const result = await inspect([token, '--verify'], token);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('--introspect');
+  });
+});
