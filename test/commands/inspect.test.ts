@@ -370,13 +370,32 @@ describe('scopes inspect: against the real provider', () => {
     expect(result.stderr).toContain(`with the keys of ${opaqueProvider.issuer}`);
   });
 
-  // Exit 4, not 3: nothing listens on port 9, so discovery of the pinned issuer fails before any key is seen. The
-  // token was not found wrong (that would be 3); the issuer whose keys should judge it could not be reached.
+  // Exit 4, not 3: discovery of the pinned issuer fails before any key is seen — fetch refuses port 9 outright (it is
+  // on the Fetch standard's list of bad ports, so not even a connection is tried: "bad port"). The token was not found
+  // wrong (that would be 3); the issuer whose keys should judge it could not be reached (NetworkError discovery_failed).
   it('exits 4 when --issuer pins an issuer that cannot be reached', async () => {
     const token = await mint(provider);
     const result = await inspect([token, '--verify', '--issuer', 'http://127.0.0.1:9'], token);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('http://127.0.0.1:9');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // Exit 4 as well when the keys themselves cannot be fetched: an unreachable JWKS says nothing about the token.
+  it("exits 4 when the profile's jwksUri cannot be reached", async () => {
+    const token = await mint(provider);
+    const config = await configFile('jwks-down', { issuer: provider.issuer, clientId: 'someone-else', jwksUri: 'http://127.0.0.1:9/jwks' });
+    const result = await inspect([token, '--verify', '--config', config], token);
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--userinfo with a token that carries no user: the refusal is translated, no stack trace', async () => {
+    const token = await mint(provider);
+    const config = await configFile('userinfo', { issuer: provider.issuer, clientId: provider.ciClient.clientId, clientSecretEnv: 'INSPECT_CI_SECRET' });
+    const result = await inspect([token, '--userinfo', '--config', config], token, { env: { INSPECT_CI_SECRET: provider.ciClient.clientSecret } });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain('userinfo');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
