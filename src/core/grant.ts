@@ -23,17 +23,24 @@ export interface GrantInput {
   readonly source: GrantSource;
   readonly idTokenClaims?: Readonly<Record<string, unknown>> | null;
   readonly hasRefreshToken?: boolean;
+  /**
+   * Evidence already known (the last login recorded it), used instead of computing it from `idTokenClaims` and
+   * `hasRefreshToken`. Only entries for requested scopes that the access token did not grant are kept.
+   */
+  readonly evidence?: Readonly<Record<string, OpenIdEvidence>> | undefined;
 }
 
 /** Builds the view. Pure; never throws. */
 export function grantReport(input: GrantInput): GrantReport {
   const diff = diffScopes(input.requested, input.granted, input.rules);
-  const evidenced = openidEvidence({
-    requested: diff.notGranted,
-    accessTokenScopes: input.granted,
-    idTokenClaims: input.idTokenClaims ?? null,
-    hasRefreshToken: Boolean(input.hasRefreshToken),
-  });
+  const evidenced = input.evidence
+    ? knownEvidence(input.evidence, diff.notGranted)
+    : openidEvidence({
+        requested: diff.notGranted,
+        accessTokenScopes: input.granted,
+        idTokenClaims: input.idTokenClaims ?? null,
+        hasRefreshToken: Boolean(input.hasRefreshToken),
+      });
   return {
     requested: diff.requested,
     granted: diff.granted,
@@ -45,4 +52,14 @@ export function grantReport(input: GrantInput): GrantReport {
     assumed: Boolean(input.assumed),
     source: input.source,
   };
+}
+
+/** The recorded evidence for the scopes still missing; entries of any other shape (a damaged state file) are dropped. */
+function knownEvidence(evidence: Readonly<Record<string, unknown>>, notGranted: readonly string[]): Record<string, OpenIdEvidence> {
+  const kept: Record<string, OpenIdEvidence> = {};
+  for (const scope of notGranted) {
+    const value = Object.hasOwn(evidence, scope) ? evidence[scope] : undefined;
+    if (value === 'id_token' || value === 'refresh_token') kept[scope] = value;
+  }
+  return kept;
 }
