@@ -9,7 +9,7 @@ import { scopesFromClaims, scopesFromIntrospection } from '../core/carriers.js';
 import { decodeToken, formatFingerprint, normalizeToken } from '../core/jwt.js';
 import { describeInstant } from '../core/time.js';
 import type { Deps, GlobalOptions } from '../deps.js';
-import { AuthError, ExitCode, noSession, UsageError } from '../errors.js';
+import { AuthError, ExitCode, NetworkError, noSession, UsageError } from '../errors.js';
 import { inspectionJson, renderInspection, type Inspection } from '../render/inspect.js';
 import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage } from '../session.js';
@@ -68,7 +68,12 @@ async function tokensToInspect(context: CommandContext, options: InspectOptions)
   return found;
 }
 
-/** Checks signature, iss, exp/nbf and (where the profile says what to expect) aud, with the issuer's published keys. */
+/**
+ * Checks the signature with the issuer's published keys, and iss, exp/nbf and (where the profile says what to expect)
+ * aud. The issuer is `--issuer`, else the profile's, else the one the token names: a pinned issuer makes a token from
+ * another one fail. Only a refusal of the token itself sets `verified: false`; keys that cannot be fetched are a
+ * NetworkError (exit 4), since they say nothing about the token.
+ */
 async function verify(context: CommandContext, inspection: Inspection, pinnedIssuer: string | undefined): Promise<void> {
   if (inspection.decoded.format !== 'jwt') {
     inspection.verified = false;
@@ -79,57 +84,109 @@ async function verify(context: CommandContext, inspection: Inspection, pinnedIss
   const claimedIssuer = typeof inspection.decoded.claims.iss === 'string' ? inspection.decoded.claims.iss : undefined;
   const issuer = pinnedIssuer ?? profile.issuer ?? claimedIssuer;
   if (!issuer) throw new UsageError('The token names no issuer (iss) and none is pinned: pass --issuer URL to say whose keys should verify it.');
+  const ownIssuer = profile.issuer !== undefined && issuer === profile.issuer;
   const oauth = await import('../io/oauth.js');
-  // The profile's keys serve its own issuer; an issuer pinned to another is asked for its own keys.
-  let jwksUri = !pinnedIssuer || pinnedIssuer === profile.issuer ? profile.jwksUri : undefined;
-  if (!jwksUri) {
-    const config = await oauth.connect({ issuer, clientId: profile.clientId ?? 'scopes-inspect' }, { fetch: context.deps.fetch });
+  // The profile's keys serve its own issuer only; any other issuer is asked (discovery) for its own.
+  let jwksUri = ownIssuer ? profile.jwksUri : undefined;
+  if (jwksUri !== undefined) checkFetchable(jwksUri, "The profile's jwksUri");
+  else {
+    const config = await oauth.connect({ issuer, clientId: 'scopes-inspect' }, { fetch: context.deps.fetch });
     jwksUri = config.serverMetadata().jwks_uri;
     if (!jwksUri) throw new UsageError(`${issuer} publishes no jwks_uri: its tokens cannot be verified here.`);
   }
   const jose = await import('jose');
   const jwks = jose.createRemoteJWKSet(new URL(jwksUri), { [jose.customFetch]: context.deps.fetch } as Parameters<typeof jose.createRemoteJWKSet>[1]);
-  const audience = expectedAudience(context, inspection);
+  const audience = ownIssuer || profile.issuer === undefined ? expectedAudience(context, inspection) : undefined;
+  inspection.verifiedBy = issuer;
   try {
     await jose.jwtVerify(inspection.token, jwks, { issuer, ...(audience ? { audience } : {}), currentDate: context.deps.now() });
     inspection.verified = true;
-    inspection.verifiedBy = issuer;
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_JWKS_TIMEOUT' || (error instanceof TypeError && /fetch/.test(error.message))) throw oauth.translateOAuthError(error, 'fetching the issuer keys');
+    // fetch itself failed (refused, bad port, DNS): the adapter names the cause.
+    if (error instanceof TypeError) throw oauth.translateOAuthError(error, `fetching the keys of ${issuer} (${jwksUri})`);
+    if (keysUnavailable(error)) {
+      throw new NetworkError('jwks_unavailable', `Cannot use the keys of ${issuer} at ${jwksUri}: ${(error as Error).message}.`, { cause: error });
+    }
+    const code = (error as { code?: unknown }).code;
     inspection.verified = false;
-    inspection.verifyError = `${(error as Error).message}${code ? ` (${code})` : ''}`;
-    inspection.verifiedBy = issuer;
+    inspection.verifyError = `${(error as Error).message}${typeof code === 'string' ? ` (${code})` : ''}`;
   }
 }
 
-/** An id token's audience is the client; an access token's the resource the profile asks for. Unknown: not checked. */
+/**
+ * True when jose could not get a usable key set (timeout, not 200, not JSON, not a JWKS), as opposed to
+ * having judged the token. A key set without the token's key (ERR_JWKS_NO_MATCHING_KEY) is a judgement: the issuer
+ * did not sign it.
+ */
+function keysUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC';
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The transport rule of src/io/oauth.ts for a URL that does not pass through `connect`: https, or http on loopback. */
+function checkFetchable(value: string, what: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${what} is not a valid URL: ${value}`);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return;
+  throw new UsageError(`${what} must use https (plain http is allowed only on 127.0.0.1/localhost): ${value}`);
+}
+
+/**
+ * The audience the profile expects, or undefined when it says nothing. An id token's audience is the client; an
+ * access token's the resource (RFC 8707) or Auth0-style audience the profile asks for. A pasted token addressed to
+ * the client is judged as an id token.
+ */
 function expectedAudience(context: CommandContext, inspection: Inspection): string[] | undefined {
   const { profile } = context.resolved;
   const claims = inspection.decoded.format === 'jwt' ? inspection.decoded.claims : {};
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (profile.clientId && aud.includes(profile.clientId)) return [profile.clientId];
+  if (profile.clientId && (inspection.label === ID_TOKEN || aud.includes(profile.clientId))) return [profile.clientId];
   const resources = [...(profile.resource ?? []), ...(profile.audience ? [profile.audience] : [])];
   return resources.length ? resources : undefined;
 }
 
+const withoutSlash = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * --introspect and --userinfo: the profile's server is asked, as the profile's client (its secret from
+ * clientSecretEnv). `--issuer` pins verification only: the client's secret and the token go to the profile's server,
+ * never to another, and a JWT that names another issuer is not sent at all.
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-2 (introspection)
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#UserInfo
+ */
 async function askServer(context: CommandContext, inspection: Inspection, options: InspectOptions): Promise<void> {
-  const { profile } = context.resolved;
+  const { profile, name } = context.resolved;
+  const asked = options.introspect ? '--introspect' : '--userinfo';
+  if (!profile.issuer && !profile.tokenEndpoint) {
+    throw new UsageError(`${asked} asks the profile's server, and profile "${name}" names none.`, {
+      hint: 'Set issuer (or explicit endpoints), clientId and, for a confidential client, clientSecretEnv in the profile; or pass --profile.',
+    });
+  }
+  const claimedIssuer = inspection.decoded.format === 'jwt' ? inspection.decoded.claims.iss : undefined;
+  if (typeof claimedIssuer === 'string' && profile.issuer !== undefined && withoutSlash(claimedIssuer) !== withoutSlash(profile.issuer)) {
+    throw new UsageError(`The token was issued by ${claimedIssuer}, not by the profile's issuer ${profile.issuer}: it is not sent there.`, {
+      hint: 'Use a profile for the issuer that issued the token.',
+    });
+  }
   const oauth = await import('../io/oauth.js');
-  const issuer = options.issuer ?? profile.issuer;
-  if (!issuer && !profile.tokenEndpoint) throw new UsageError('--introspect and --userinfo need a profile with an issuer (or explicit endpoints).');
-  const config = await oauth.connect({ ...profile, ...(issuer ? { issuer } : {}), clientId: profile.clientId ?? 'scopes-inspect' }, { fetch: context.deps.fetch, clientSecret: clientSecret(profile, context.deps) });
+  const config = await oauth.connect({ ...profile, clientId: profile.clientId ?? 'scopes-inspect' }, { fetch: context.deps.fetch, clientSecret: clientSecret(profile, context.deps) });
+  const metadata = config.serverMetadata();
   if (options.introspect) {
-    if (!config.serverMetadata().introspection_endpoint) throw new UsageError('The server offers no introspection endpoint (RFC 7662).');
+    if (!metadata.introspection_endpoint) throw new UsageError(`${metadata.issuer} offers no introspection endpoint (RFC 7662).`);
     try {
-      const body = await oauth.client.tokenIntrospection(config, inspection.token);
-      const read = scopesFromIntrospection(body);
-      inspection.introspection = read.claims;
+      inspection.introspection = scopesFromIntrospection(await oauth.client.tokenIntrospection(config, inspection.token)).claims;
     } catch (error) {
       throw oauth.translateOAuthError(error, 'the introspection');
     }
   }
   if (options.userinfo) {
+    if (!metadata.userinfo_endpoint) throw new UsageError(`${metadata.issuer} offers no userinfo endpoint.`);
     try {
       inspection.userinfo = (await oauth.client.fetchUserInfo(config, inspection.token, oauth.client.skipSubjectCheck)) as Record<string, unknown>;
     } catch (error) {
@@ -148,6 +205,7 @@ async function askServer(context: CommandContext, inspection: Inspection, option
  */
 export async function runInspect(deps: Deps, globals: GlobalOptions, options: InspectOptions): Promise<number> {
   const context = await commandContext(deps, globals);
+  if (options.issuer !== undefined && !options.verify) context.warn('--issuer pins whose keys --verify uses; without --verify it changes nothing.');
   const inputs = await tokensToInspect(context, options);
   const inspections = inputs.map(({ label, raw }) => inspectOne(label, raw, deps.now()));
   for (const inspection of inspections) {
