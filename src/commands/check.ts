@@ -40,13 +40,15 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   }
   for (const warning of loaded.document.warnings) context.warn(warning);
   const rules = compileMerged(context.resolved.profile, loaded.document.rules, flagRules);
+  // Before any token is minted: a --live run that cannot know where the API is should fail at once.
+  const api = options.live ? apiBase(context, loaded) : undefined;
   const token = await grantedOf(context, options.token);
 
   const endpoints: CheckedEndpoint[] = loaded.document.endpoints.map((endpoint) => {
     const verdict = satisfies(token.granted, endpoint.required, rules);
     return { method: endpoint.method, path: endpoint.path, required: endpoint.required, satisfied: verdict.satisfied, missing: verdict.missing, coveredBy: verdict.coveredBy, live: null };
   });
-  if (options.live) await probeLive(context, loaded, endpoints, token, rules);
+  if (api !== undefined) await probeLive(context, api, loaded, endpoints, token, rules);
 
   const openid = new Set<string>(OPENID_SCOPES);
   const unused = unusedScopes(token.granted, loaded.document.endpoints.map((endpoint) => endpoint.required), rules).filter((scope) => !openid.has(scope));
@@ -70,12 +72,19 @@ async function grantedOf(context: CommandContext, flag: string | undefined): Pro
   });
 }
 
-/** `--live`: the safe endpoints are called too; an API that refuses what the document says is enough fails the check. */
-async function probeLive(context: CommandContext, loaded: LoadedDocument, endpoints: CheckedEndpoint[], token: TokenInfo, rules: ScopeRules): Promise<void> {
+/** The base URL `--live` appends paths to: the document's `api`, else the profile's. */
+function apiBase(context: CommandContext, loaded: LoadedDocument): string {
   const api = loaded.document.api ?? context.resolved.profile.api?.replace(/\/+$/, '');
   if (!api) {
-    throw new UsageError(`--live needs the API's base URL: ${loaded.path} has none, and the profile no "api" either.`);
+    throw new UsageError(`--live needs the API's base URL: ${loaded.path} has none, and the profile no "api" either.`, {
+      hint: 'Add "api": "https://api.example.com" to the manifest (or servers[0].url to the OpenAPI document), or to the profile.',
+    });
   }
+  return api;
+}
+
+/** `--live`: the safe endpoints are called too; an API that refuses what the document says is enough fails the check. */
+async function probeLive(context: CommandContext, api: string, loaded: LoadedDocument, endpoints: CheckedEndpoint[], token: TokenInfo, rules: ScopeRules): Promise<void> {
   const { probeEndpoints } = await import('../probe/engine.js');
   const documentEndpoints: readonly Endpoint[] = loaded.document.endpoints;
   const chosen: number[] = [];
@@ -110,6 +119,12 @@ async function probeLive(context: CommandContext, loaded: LoadedDocument, endpoi
     const entry = endpoints[index]!;
     // The API is the truth: if it refuses for a scope, the endpoint is not satisfied whatever the document says.
     const refused = result.outcome === 'missing_scope' || result.missing.length > 0;
+    // Not a scope verdict (a rejected token, a refusal for another reason, an unreachable API), but a live check that
+    // could not confirm the document must not pass in silence.
+    if (!refused && result.outcome !== 'ok') {
+      const answer = `${result.status === null ? '' : `HTTP ${result.status}, `}${result.outcome.replace('_', ' ')}${result.error ? `: ${result.error}` : ''}`;
+      context.warn(`--live: ${entry.method} ${entry.path} (${answer}) told nothing about scopes; judged from the document alone.`);
+    }
     endpoints[index] = {
       ...entry,
       live: result,
@@ -119,6 +134,7 @@ async function probeLive(context: CommandContext, loaded: LoadedDocument, endpoi
   });
 }
 
+/** The commander action of `scopes check`: flags to CheckOptions, nothing else. */
 export const checkAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
   const o = command.opts<{ manifest?: string; openapi?: string; token?: string; live?: boolean; failOnUnused?: boolean; format: 'text' | 'github'; preset?: string[]; implies?: string[] }>();
   return runCheck(deps, globalsOf(command, deps), {

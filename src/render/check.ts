@@ -26,6 +26,24 @@ export interface CheckReport {
 const describeRequirement = (required: Requirement): string =>
   required.length === 0 || required.some((group) => group.length === 0) ? 'no scope' : required.map((group) => group.join(' + ')).join(' or ');
 
+const describeLive = (endpoint: CheckedEndpoint, style: Style): string => {
+  if (endpoint.live) return style.dim(`  live: ${endpoint.live.status ?? '-'} ${endpoint.live.outcome.replace('_', ' ')}`);
+  return endpoint.liveNote ? style.dim(`  live: ${endpoint.liveNote}`) : '';
+};
+
+/** Where a broader granted scope did the work: ` (videos:read via videos:write)`. */
+const describeCover = (endpoint: CheckedEndpoint): string => {
+  const implied = Object.entries(endpoint.coveredBy).filter(([needed, granting]) => needed !== granting);
+  return implied.length === 0 ? '' : ` (${implied.map(([needed, granting]) => `${needed} via ${granting}`).join(', ')})`;
+};
+
+// --live can find an endpoint refused for a scope the API does not name.
+const missingText = (endpoint: CheckedEndpoint): string => endpoint.missing.join(' ') || 'a scope the API did not name';
+
+/** What an annotation says an endpoint lacks: the closest group, and the alternatives when there are several. */
+const describeMissing = (endpoint: CheckedEndpoint): string =>
+  `${endpoint.method} ${endpoint.path} needs ${missingText(endpoint)}${endpoint.required.length > 1 ? ` (accepted: ${describeRequirement(endpoint.required)})` : ''}`;
+
 /** A table for people: one line per endpoint, what is missing, then least-privilege notes. */
 export function renderCheck(report: CheckReport, style: Style): string {
   const width = Math.max(...report.endpoints.map((e) => e.method.length + 1 + e.path.length), 8);
@@ -33,10 +51,9 @@ export function renderCheck(report: CheckReport, style: Style): string {
     const mark = endpoint.satisfied ? style.ok('✓') : style.bad('✗');
     const name = pad(`${endpoint.method} ${endpoint.path}`, width);
     const detail = endpoint.satisfied
-      ? style.dim(describeRequirement(endpoint.required))
-      : `${style.bad('missing')} ${endpoint.missing.join(' ')}${endpoint.required.length > 1 ? style.dim(`  (needs ${describeRequirement(endpoint.required)})`) : ''}`;
-    const live = endpoint.live ? style.dim(`  live: ${endpoint.live.status ?? '-'} ${endpoint.live.outcome.replace('_', ' ')}`) : '';
-    return `${mark} ${name}  ${detail}${live}`;
+      ? style.dim(`${describeRequirement(endpoint.required)}${describeCover(endpoint)}`)
+      : `${style.bad('missing')} ${missingText(endpoint)}${endpoint.required.length > 1 ? style.dim(`  (needs ${describeRequirement(endpoint.required)})`) : ''}`;
+    return `${mark} ${name}  ${detail}${describeLive(endpoint, style)}`;
   });
   const failing = report.endpoints.filter((endpoint) => !endpoint.satisfied).length;
   const total = report.endpoints.length;
@@ -54,6 +71,7 @@ export function renderCheck(report: CheckReport, style: Style): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The SPEC's `--json` document, plus `coveredBy`, `liveNote`, `granted`, `source` and `document`. */
 export function checkJson(report: CheckReport) {
   return {
     ok: report.ok,
@@ -86,13 +104,15 @@ export function renderGithub(report: CheckReport, relativeDocument: string): str
   const lines: string[] = [];
   for (const endpoint of report.endpoints) {
     if (endpoint.satisfied) continue;
-    lines.push(`::error file=${file},title=${escapeProperty('Missing scope')}::${escapeData(`${endpoint.method} ${endpoint.path} needs ${endpoint.missing.join(' ')} (needs ${describeRequirement(endpoint.required)})`)}`);
+    lines.push(`::error file=${file},title=${escapeProperty('Missing scope')}::${escapeData(describeMissing(endpoint))}`);
   }
   if (report.unused.length) {
     const level = report.failOnUnused ? 'error' : 'warning';
     lines.push(`::${level} file=${file},title=${escapeProperty('Unused scope')}::${escapeData(`Granted but needed by no endpoint: ${report.unused.join(' ')}`)}`);
   }
   const failing = report.endpoints.filter((endpoint) => !endpoint.satisfied).length;
-  lines.push(failing === 0 ? `scopes check: all ${report.endpoints.length} endpoints satisfied` : `scopes check: ${failing} of ${report.endpoints.length} endpoints not satisfied`);
+  const summary = failing === 0 ? `scopes check: all ${report.endpoints.length} endpoints satisfied` : `scopes check: ${failing} of ${report.endpoints.length} endpoints not satisfied`;
+  const unused = report.unused.length === 0 ? '' : `; ${report.unused.length} granted ${report.unused.length === 1 ? 'scope' : 'scopes'} unused`;
+  lines.push(`${summary}${unused}`);
   return `${lines.join('\n')}\n`;
 }
