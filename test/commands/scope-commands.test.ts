@@ -155,10 +155,10 @@ describe('scopes check', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(
       [
-        '::error file=scopes.manifest.json,title=Missing scope::POST /v1/videos/{id}/export needs export:write (needs export:write)',
-        '::error file=scopes.manifest.json,title=Missing scope::GET /v1/jobs/{id} needs jobs:read (needs jobs:read or admin)',
+        '::error file=scopes.manifest.json,title=Missing scope::POST /v1/videos/{id}/export needs export:write',
+        '::error file=scopes.manifest.json,title=Missing scope::GET /v1/jobs/{id} needs jobs:read (accepted: jobs:read or admin)',
         '::warning file=scopes.manifest.json,title=Unused scope::Granted but needed by no endpoint: usage:read',
-        'scopes check: 2 of 3 endpoints not satisfied',
+        'scopes check: 2 of 3 endpoints not satisfied; 1 granted scope unused',
         '',
       ].join('\n'),
     );
