@@ -11,6 +11,7 @@ import { describeInstant } from '../core/time.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { AuthError, ExitCode, NetworkError, noSession, UsageError } from '../errors.js';
 import { inspectionJson, renderInspection, type Inspection } from '../render/inspect.js';
+import { checkTransport } from '../io/transport.js';
 import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
@@ -88,7 +89,7 @@ async function verify(context: CommandContext, inspection: Inspection, pinnedIss
   const oauth = await import('../io/oauth.js');
   // The profile's keys serve its own issuer only; any other issuer is asked (discovery) for its own.
   let jwksUri = ownIssuer ? profile.jwksUri : undefined;
-  if (jwksUri !== undefined) checkFetchable(jwksUri, "The profile's jwksUri");
+  if (jwksUri !== undefined) checkTransport(jwksUri, "The profile's jwksUri");
   else {
     const config = await oauth.connect({ issuer, clientId: 'scopes-inspect' }, { fetch: context.deps.fetch });
     jwksUri = config.serverMetadata().jwks_uri;
@@ -121,20 +122,6 @@ async function verify(context: CommandContext, inspection: Inspection, pinnedIss
 function keysUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC';
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** The transport rule of src/io/oauth.ts for a URL that does not pass through `connect`: https, or http on loopback. */
-function checkFetchable(value: string, what: string): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`${what} is not a valid URL: ${value}`);
-  }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return;
-  throw new UsageError(`${what} must use https (plain http is allowed only on 127.0.0.1/localhost): ${value}`);
 }
 
 /**

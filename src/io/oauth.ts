@@ -5,6 +5,7 @@
 import * as client from 'openid-client';
 import type { Profile } from '../core/profile.js';
 import { AuthError, NetworkError, ScopesError, UsageError } from '../errors.js';
+import { checkTransport } from './transport.js';
 
 export type TokenResponse = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
 
@@ -24,21 +25,6 @@ const ENDPOINT_FIELDS = [
   'userinfo_endpoint',
   'jwks_uri',
 ] as const;
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** Plain http is accepted for loopback only: a token sent over http anywhere else can be read on the way. */
-function checkTransport(url: string, what: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`${what} is not a valid URL: ${url}`);
-  }
-  if (parsed.protocol === 'https:') return parsed;
-  if (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname)) return parsed;
-  throw new UsageError(`${what} must use https (plain http is allowed only on 127.0.0.1/localhost): ${url}`);
-}
 
 /** Converts any error from openid-client or fetch into a ScopesError. */
 export function translateOAuthError(error: unknown, during: string): ScopesError {
