@@ -3,11 +3,13 @@
  * stored session, refreshed under a cross-process lock. Shared by `token`, `exec`, `probe`, `check`, `inspect`.
  */
 import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { credentialIssuer, type Profile, type StorageKind } from './core/profile.js';
 import type { Deps } from './deps.js';
-import { AuthError, noSession, UsageError } from './errors.js';
-import { acquireLock } from './io/lock.js';
+import { AuthError, ExitCode, NetworkError, noSession, ScopesError, UsageError } from './errors.js';
+import { writeFileAtomic } from './io/files.js';
+import { acquireLock, LockLostError, type Lock } from './io/lock.js';
 import { stateDir } from './io/paths.js';
 import { readSessionState, writeSessionState } from './io/state.js';
 import type { TokenResponse } from './io/oauth.js';
@@ -69,9 +71,66 @@ export function clientSecret(profile: Profile, deps: Deps): string | undefined {
   return value;
 }
 
+/**
+ * One lock per profile name rather than per credential: the session state is kept per profile, and a login that moves
+ * a profile to another issuer must still wait for a refresh of the old one that would write that state back.
+ */
 function lockPath(deps: Deps, key: CredentialKey): string {
-  const digest = createHash('sha256').update(`${key.profile}|${key.issuer}|${key.clientId}`).digest('hex').slice(0, 24);
+  const digest = createHash('sha256').update(key.profile).digest('hex').slice(0, 24);
   return join(stateDir(deps.env), 'locks', `${digest}.lock`);
+}
+
+/**
+ * Runs `action` holding the credential's cross-process lock. Every change to a credential goes through here —
+ * refresh, login, logout — so a refresh in flight can neither write secrets back after a logout nor overwrite a
+ * newer login. `deps.sleep` paces the wait (tests observe a waiter through it).
+ */
+export async function withCredentialLock<T>(deps: Deps, key: CredentialKey, action: (lock: Lock, outcome: OutcomeRecord) => Promise<T>): Promise<T> {
+  const path = lockPath(deps, key);
+  const lock = await acquireLock(path, { sleep: deps.sleep });
+  try {
+    return await action(lock, outcomeRecord(`${path}.outcome`));
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * How the last refresh under the lock failed, so that processes that waited for it report the same class (a token
+ * endpoint that is down is exit 4 for all of them) instead of each trying again in turn. Holds no secret: the
+ * refresh token it was about is named by a truncated SHA-256.
+ */
+export interface OutcomeRecord {
+  read(): Promise<{ at: number; spent: string; error: ScopesError } | undefined>;
+  failed(spent: string, error: ScopesError): Promise<void>;
+  clear(): Promise<void>;
+}
+
+const tokenDigest = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
+
+function outcomeRecord(path: string): OutcomeRecord {
+  return {
+    read: async () => {
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      if (!text) return undefined;
+      try {
+        const value = JSON.parse(text) as { at: number; spent: string; exitCode: number; code: string; message: string; hint?: string };
+        if (typeof value.at !== 'number' || typeof value.spent !== 'string' || typeof value.message !== 'string') return undefined;
+        const details = value.hint ? { hint: String(value.hint) } : {};
+        const error = value.exitCode === ExitCode.network ? new NetworkError(String(value.code), value.message, details) : new AuthError(String(value.code), value.message, details);
+        return { at: value.at, spent: value.spent, error };
+      } catch {
+        return undefined;
+      }
+    },
+    failed: async (spent, error) => {
+      const record = { at: Date.now(), spent: tokenDigest(spent), exitCode: error.exitCode, code: error.code, message: error.message, hint: error.hint };
+      await writeFileAtomic(path, `${JSON.stringify(record)}\n`, 0o600).catch(() => undefined);
+    },
+    clear: async () => {
+      await rm(path, { force: true });
+    },
+  };
 }
 
 const nowSeconds = (deps: Deps) => Math.floor(deps.now().getTime() / 1000);
@@ -119,35 +178,71 @@ export async function getAccessToken(context: SessionContext, request: TokenRequ
     });
   }
 
-  const lock = await acquireLock(lockPath(deps, key), { sleep: deps.sleep });
-  try {
-    // Re-read under the lock: another process may have refreshed while we waited, and its refresh token is the only
-    // one still valid on a server that rotates them.
-    const current = await store.read(key);
-    if (!current?.refreshToken) {
-      if (usable(current, deps, 0)) return fromSecrets(current, 'stored');
-      throw noSession(context.profileName);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await withCredentialLock(deps, key, (lock, outcome) => lockedRefresh(context, request, store, key, seen, lock, outcome));
+    } catch (error) {
+      // The lock was taken from us in a long pause, before the refresh token was sent: start over once, re-reading.
+      if (!(error instanceof LockLostError) || attempt > 0) throw error;
     }
-    const refreshedMeanwhile = current.refreshToken !== seen.refreshToken;
-    if (refreshedMeanwhile && usable(current, deps, 0)) return fromSecrets(current, 'refreshed');
-    if (!request.forceRefresh && usable(current, deps, request.minTtl)) return fromSecrets(current, 'stored');
-    return await refreshStored(context, store, key, current);
-  } finally {
-    await lock.release();
+  }
+}
+
+async function lockedRefresh(
+  context: SessionContext,
+  request: TokenRequest,
+  store: SecretStore,
+  key: CredentialKey,
+  seen: Secrets,
+  lock: Lock,
+  outcome: OutcomeRecord,
+): Promise<AccessToken> {
+  const { deps } = context;
+  // Re-read under the lock: another process may have refreshed while we waited, and its refresh token is the only
+  // one still valid on a server that rotates them.
+  const current = await store.read(key);
+  if (!current?.refreshToken) {
+    if (usable(current, deps, 0)) return fromSecrets(current, 'stored');
+    throw noSession(context.profileName);
+  }
+  const refreshedMeanwhile = current.refreshToken !== seen.refreshToken;
+  if (refreshedMeanwhile && usable(current, deps, 0)) return fromSecrets(current, 'refreshed');
+  if (!request.forceRefresh && usable(current, deps, request.minTtl)) return fromSecrets(current, 'stored');
+  if (lock.contended) {
+    // The holder we waited for tried this very refresh token and failed: report what it met rather than trying
+    // again, one after the other, against a server that is down.
+    const last = await outcome.read();
+    if (last && last.at >= lock.askedAt && last.spent === tokenDigest(current.refreshToken)) throw last.error;
+  }
+  try {
+    const token = await refreshStored(context, store, key, current, lock);
+    await outcome.clear();
+    return token;
+  } catch (error) {
+    if (error instanceof ScopesError && !(error instanceof LockLostError) && (error.exitCode === ExitCode.network || error.code === 'refresh_rejected')) {
+      await outcome.failed(current.refreshToken, error);
+    }
+    throw error;
   }
 }
 
 const loginHint = (profileName: string) =>
   profileName === 'default' ? 'Run `scopes login` again.' : `Run \`scopes login --profile ${profileName}\` again.`;
 
-async function refreshStored(context: SessionContext, store: SecretStore, key: CredentialKey, current: Secrets): Promise<AccessToken> {
+async function refreshStored(context: SessionContext, store: SecretStore, key: CredentialKey, current: Secrets, lock: Lock): Promise<AccessToken> {
   const { deps, profile } = context;
   const oauth = await import('./io/oauth.js');
   const config = await oauth.connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
   const parameters = refreshParameters(profile);
+  // Everything the write needs is read before the refresh token is spent: between the server's answer and the write
+  // the session exists only in this process's memory (see SECURITY.md), so that stretch does nothing else.
+  const { scopesFromTokenResponse } = await import('./core/carriers.js');
+  const state = await readSessionState(stateDir(deps.env), context.profileName);
   let refreshToken = current.refreshToken!;
   let response;
   for (let attempt = 0; ; attempt++) {
+    // A holder paused for long (Ctrl-Z, a laptop lid) whose lock was judged stale must find out before spending.
+    await lock.verify();
     try {
       response = await oauth.client.refreshTokenGrant(config, refreshToken, parameters);
       break;
@@ -167,8 +262,6 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
       });
     }
   }
-  const { scopesFromTokenResponse } = await import('./core/carriers.js');
-  const state = await readSessionState(stateDir(deps.env), context.profileName);
   const previousScope = current.scope ?? state?.granted ?? [];
   const granted = scopesFromTokenResponse(response, previousScope);
   const expiresIn = response.expiresIn();
@@ -181,9 +274,16 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
     tokenType: response.token_type,
     scope: granted.granted,
   };
+  // Compare-and-swap: the store must still hold the refresh token this refresh spent. Under the lock it always does;
+  // if the lock was lost meanwhile, a logout (nothing stored) or a newer login (another token) wins over us.
+  const stored = await store.read(key);
+  if (stored?.refreshToken !== refreshToken) {
+    context.warn(`The session of profile "${context.profileName}" changed during this refresh (logout or a new login); its result is not stored.`);
+    return fromSecrets(secrets as Secrets & { accessToken: string }, 'refreshed');
+  }
   // Stored before anything is printed: losing a rotated refresh token would end the session.
   await store.write(key, secrets);
-  if (state) {
+  if (state && state.issuer === key.issuer && state.clientId === key.clientId) {
     await writeSessionState(stateDir(deps.env), {
       ...state,
       expiresAt: secrets.expiresAt,

@@ -3,8 +3,10 @@
  * helpers for stderr. Kept here so each command module holds only its own behaviour.
  */
 import type { Deps, GlobalOptions } from '../deps.js';
+import { join } from 'node:path';
 import { loadProfile, locateConfig, type ConfigLocation, type ResolvedProfile } from '../io/config.js';
-import { stateDir } from '../io/paths.js';
+import { checkPrivateIfPresent } from '../io/files.js';
+import { configDir, stateDir, userConfigFile } from '../io/paths.js';
 
 export interface CommandContext {
   readonly deps: Deps;
@@ -20,6 +22,15 @@ export interface CommandContext {
 }
 
 export async function commandContext(deps: Deps, globals: GlobalOptions): Promise<CommandContext> {
+  const stateDirectory = stateDir(deps.env);
+  // Our own folders and user config file are never used when another user owns them or can write them: they decide
+  // where tokens are sent and what is stored (a secrets file others can read is refused where it is read).
+  await checkPrivateIfPresent([
+    configDir(deps.env),
+    userConfigFile(deps.env),
+    stateDirectory,
+    ...['secrets', 'sessions', 'locks'].map((name) => join(stateDirectory, name)),
+  ]);
   const location = await locateConfig({ config: globals.config }, deps.env, deps.cwd);
   const resolved = await loadProfile(globals.profile, location);
   const context: CommandContext = {
@@ -27,7 +38,7 @@ export async function commandContext(deps: Deps, globals: GlobalOptions): Promis
     globals,
     location,
     resolved,
-    stateDirectory: stateDir(deps.env),
+    stateDirectory,
     warn: (message) => deps.io.err.write(`${deps.io.err.color ? '\u001b[33mwarning:\u001b[39m' : 'warning:'} ${message}\n`),
     info: (message) => deps.io.err.write(`${message}\n`),
     trace: (message) => {

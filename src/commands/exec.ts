@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import type { Command } from 'commander';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { UsageError } from '../errors.js';
@@ -20,10 +21,16 @@ export async function runExec(deps: Deps, globals: GlobalOptions, options: ExecO
     { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn },
     { minTtl: 60, forceRefresh: false },
   );
-  return await new Promise<number>((resolve, reject) => {
+  return await new Promise<number>((resolve) => {
     const child = spawn(program, args, { stdio: 'inherit', env: { ...process.env, ...deps.env, [options.envName]: token.accessToken } });
-    child.once('error', (error) => reject(new UsageError(`Cannot run ${program}: ${error.message}`)));
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 1 : 1)));
+    // As shells report them: 127 not found, 126 found but not runnable, 128 + n killed by signal n. These are the
+    // child's own statuses passed through, not errors of scopes, so they are not ScopesErrors.
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      const notFound = error.code === 'ENOENT';
+      deps.io.err.write(`scopes exec: ${program}: ${notFound ? 'command not found' : error.message}\n`);
+      resolve(notFound ? 127 : 126);
+    });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
   });
 }
 

@@ -16,7 +16,7 @@ import type { Configuration } from 'openid-client';
 import { readSessionState, writeSessionState } from '../io/state.js';
 import { grantJson, renderGrant } from '../render/grant.js';
 import { styleFor } from '../render/style.js';
-import { clientSecret, credentialKey, resolveStorage } from '../session.js';
+import { clientSecret, credentialKey, resolveStorage, withCredentialLock } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 
 export interface LoginOptions {
@@ -121,28 +121,33 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, options: Logi
     const expiresAt = expiresIn === undefined ? undefined : now + expiresIn;
 
     const key = credentialKey(context.resolved.name, profile)!;
-    await store.write(key, {
-      refreshToken: tokens.refresh_token,
-      accessToken: tokens.access_token,
-      idToken: tokens.id_token,
-      expiresAt,
-      tokenType: tokens.token_type,
-      scope: response.granted,
-    });
-    await writeSessionState(context.stateDirectory, {
-      profile: context.resolved.name,
-      issuer: key.issuer,
-      clientId: key.clientId,
-      storage: storageKind,
-      requested,
-      granted: response.granted,
-      grantedAssumed: response.assumed,
-      evidenced: report.evidenced,
-      expiresAt,
-      refreshToken: Boolean(tokens.refresh_token),
-      idToken: Boolean(tokens.id_token),
-      lastLogin: deps.now().toISOString(),
-      resource: profile.resource,
+    // Under the credential's lock, so a refresh in flight finishes first and cannot overwrite the new grant after;
+    // a refresh waiting for the lock re-reads the store and finds these tokens.
+    await withCredentialLock(deps, key, async (_lock, outcome) => {
+      await outcome.clear();
+      await store.write(key, {
+        refreshToken: tokens.refresh_token,
+        accessToken: tokens.access_token,
+        idToken: tokens.id_token,
+        expiresAt,
+        tokenType: tokens.token_type,
+        scope: response.granted,
+      });
+      await writeSessionState(context.stateDirectory, {
+        profile: context.resolved.name,
+        issuer: key.issuer,
+        clientId: key.clientId,
+        storage: storageKind,
+        requested,
+        granted: response.granted,
+        grantedAssumed: response.assumed,
+        evidenced: report.evidenced,
+        expiresAt,
+        refreshToken: Boolean(tokens.refresh_token),
+        idToken: Boolean(tokens.id_token),
+        lastLogin: deps.now().toISOString(),
+        resource: profile.resource,
+      });
     });
     const savedTo = await saveProfileFields(
       context.resolved.name,

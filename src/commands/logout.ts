@@ -3,9 +3,10 @@ import type { Profile } from '../core/profile.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode } from '../errors.js';
 import { listProfiles } from '../io/config.js';
-import { deleteSessionState, listSessionProfiles, readSessionState } from '../io/state.js';
+import { deleteSessionState, listSessionProfiles, readSessionState, type SessionState } from '../io/state.js';
+import type { CredentialKey } from '../io/store/types.js';
 import { styleFor } from '../render/style.js';
-import { clientSecret, credentialKey, resolveStorage } from '../session.js';
+import { clientSecret, credentialKey, resolveStorage, withCredentialLock, type OutcomeRecord } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 
 export interface LogoutOptions {
@@ -69,6 +70,25 @@ async function logoutOne(context: CommandContext, name: string, configured: Prof
     result.deleted = Boolean(state);
     return result;
   }
+  return await withCredentialLock(deps, key, (_lock, outcome) => revokeAndDelete(context, { name, profile, key, state, options, result, outcome }));
+}
+
+interface LogoutTarget {
+  readonly name: string;
+  readonly profile: Profile;
+  readonly key: CredentialKey;
+  readonly state: SessionState | undefined;
+  readonly options: LogoutOptions;
+  readonly result: LogoutResult;
+  readonly outcome: OutcomeRecord;
+}
+
+/**
+ * Revokes, then deletes, holding the credential's lock: a refresh in flight finishes first and the refresh token it
+ * stored is the one revoked, so it can never write a working session back after "Logged out".
+ */
+async function revokeAndDelete(context: CommandContext, { name, profile, key, state, options, result, outcome }: LogoutTarget): Promise<LogoutResult> {
+  const { deps } = context;
   const store = deps.store(state?.storage ?? resolveStorage(undefined, deps, profile));
   const secrets = await store.read(key);
   const token = secrets?.refreshToken ?? secrets?.accessToken;
@@ -96,6 +116,7 @@ async function logoutOne(context: CommandContext, name: string, configured: Prof
   }
   await store.delete(key);
   await deleteSessionState(context.stateDirectory, name);
+  await outcome.clear();
   result.deleted = Boolean(secrets || state);
   return result;
 }

@@ -1,8 +1,11 @@
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { lstat, readlink, realpath } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { checkProfileName, validateProfile, type Profile } from '../core/profile.js';
 import { UsageError } from '../errors.js';
-import { readTextIfExists, writeJsonAtomic } from './files.js';
-import { userConfigFile, type Env } from './paths.js';
+import { ensureDir, readTextIfExists, removeTemporaries, writeJsonAtomic } from './files.js';
+import { acquireLock } from './lock.js';
+import { stateDir, userConfigFile, type Env } from './paths.js';
 
 /** Config files are small; anything bigger is not a config file and is refused before parsing. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -27,15 +30,18 @@ export interface ConfigLocation {
   /** Whether the project file was named explicitly (then `login` saves into it). */
   readonly explicit: boolean;
   readonly userFile: string;
+  /** Where the lock of a config file's read-modify-write lives (the state folder's `locks/`, not the user's repo). */
+  readonly lockDir: string;
 }
 
 export async function locateConfig(options: { config?: string | undefined }, env: Env, cwd: string): Promise<ConfigLocation> {
   const userFile = userConfigFile(env);
+  const lockDir = join(stateDir(env), 'locks');
   const named = options.config ?? env.SCOPES_CONFIG;
-  if (named) return { projectFile: resolve(cwd, named), explicit: true, userFile };
+  if (named) return { projectFile: resolve(cwd, named), explicit: true, userFile, lockDir };
   const local = resolve(cwd, 'scopes.config.json');
   const present = (await readTextIfExists(local)) !== undefined;
-  return { projectFile: present ? local : undefined, explicit: false, userFile };
+  return { projectFile: present ? local : undefined, explicit: false, userFile, lockDir };
 }
 
 export async function readConfigFile(path: string, mustExist: boolean): Promise<ConfigFile | undefined> {
@@ -104,8 +110,29 @@ export async function listProfiles(location: ConfigLocation): Promise<ResolvedPr
 }
 
 /**
+ * The file a write of `path` must replace: a symlinked config.json (dotfiles kept in a repository) stays a symlink
+ * and its target gets the new content. Follows a dangling link too, which realpath refuses.
+ */
+async function writeTarget(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    let current = path;
+    for (let hops = 0; hops < 40; hops++) {
+      const stats = await lstat(current).catch(() => undefined);
+      if (!stats?.isSymbolicLink()) return current;
+      current = resolve(dirname(current), await readlink(current));
+    }
+    return current;
+  }
+}
+
+/**
  * Saves the fields a login was given into profile `name` of the user file (or the explicit `--config` file), keeping
  * every other profile and field. Never called with a secret: the Profile type has no field for one.
+ *
+ * Read, change and write happen under the file's own lock, and the write is atomic: eight logins of eight profiles
+ * finishing together keep all eight.
  */
 export async function saveProfileFields(
   name: string,
@@ -113,14 +140,24 @@ export async function saveProfileFields(
   location: ConfigLocation,
 ): Promise<string> {
   const path = location.explicit && location.projectFile ? location.projectFile : location.userFile;
-  const existing = await readConfigFile(path, false);
-  const raw = existing?.raw ?? {};
-  const profiles = { ...(existing?.profiles ?? {}) } as Record<string, unknown>;
-  const current = hasOwn(profiles, name) && typeof profiles[name] === 'object' ? (profiles[name] as object) : {};
-  const merged: Record<string, unknown> = { ...current };
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) merged[key] = value;
-  validateProfile(merged, `${path}: profiles.${name}`);
-  profiles[name] = merged;
-  await writeJsonAtomic(path, { ...raw, profiles }, 0o600);
+  // Only our own folder is created (private); a project file's folder is the user's and is left as it is.
+  if (path === location.userFile) await ensureDir(dirname(path), 0o700);
+  const target = await writeTarget(path);
+  const digest = createHash('sha256').update(target).digest('hex').slice(0, 24);
+  const lock = await acquireLock(join(location.lockDir, `config-${digest}.lock`));
+  try {
+    const existing = await readConfigFile(path, false);
+    const raw = existing?.raw ?? {};
+    const profiles = { ...(existing?.profiles ?? {}) } as Record<string, unknown>;
+    const current = hasOwn(profiles, name) && typeof profiles[name] === 'object' ? (profiles[name] as object) : {};
+    const merged: Record<string, unknown> = { ...current };
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) merged[key] = value;
+    validateProfile(merged, `${path}: profiles.${name}`);
+    profiles[name] = merged;
+    await writeJsonAtomic(target, { ...raw, profiles }, 0o600);
+    await removeTemporaries(target, { all: true });
+  } finally {
+    await lock.release();
+  }
   return path;
 }

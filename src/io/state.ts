@@ -5,7 +5,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StorageKind } from '../core/profile.js';
-import { readTextIfExists, writeJsonAtomic } from './files.js';
+import { ensureDir, readTextIfExists, removeTemporaries, writeJsonAtomic } from './files.js';
 
 export interface SessionState {
   readonly profile: string;
@@ -41,11 +41,13 @@ export async function readSessionState(stateDirectory: string, profile: string):
 }
 
 export async function writeSessionState(stateDirectory: string, state: SessionState): Promise<void> {
+  await ensureDir(sessionsDir(stateDirectory), 0o700);
   await writeJsonAtomic(sessionFile(stateDirectory, state.profile), state, 0o600);
 }
 
 export async function deleteSessionState(stateDirectory: string, profile: string): Promise<void> {
   await rm(sessionFile(stateDirectory, profile), { force: true });
+  await removeTemporaries(sessionFile(stateDirectory, profile), { all: true });
 }
 
 /** Profile names that have a session state file. */

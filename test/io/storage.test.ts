@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError, UsageError } from '../../src/errors.js';
+import { AuthError, NetworkError, UsageError } from '../../src/errors.js';
 import { loadProfile, locateConfig, saveProfileFields } from '../../src/io/config.js';
 import { redactParameters, redactUrl, tracingFetch } from '../../src/io/http.js';
 import { acquireLock } from '../../src/io/lock.js';
@@ -106,12 +106,12 @@ describe('the token lock', () => {
     await lock.release();
   });
 
-  it('gives up with exit 3 when a live holder keeps it too long', async () => {
+  it('gives up with exit 4 when a running holder keeps it too long (it is waiting on the server)', async () => {
     const path = join(dir, 'c.lock');
     const held = await acquireLock(path);
     const error = await acquireLock(path, { timeoutMs: 100 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AuthError);
-    expect((error as AuthError).code).toBe('lock_timeout');
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as NetworkError).code).toBe('lock_timeout');
     await held.release();
   });
 });

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthError } from '../../errors.js';
-import { ensureDir, readTextIfExists, writeFileAtomic } from '../files.js';
+import { ensureDir, readSecretIfExists, removeTemporaries, writeFileAtomic } from '../files.js';
 import { credentialAccount, type CredentialKey, type SecretStore, type Secrets } from './types.js';
 
 /**
  * Secrets in files under `$XDG_STATE_HOME/scopes/secrets/`: folder 0700, files 0600, written atomically, so a crash
- * mid-write never loses the refresh token and a reader never sees half a file.
+ * mid-write never loses the refresh token and a reader never sees half a file. Writes and deletes happen under the
+ * credential's lock (session.ts), which is what lets them remove every leftover temporary file of the credential.
  */
 export class FileSecretStore implements SecretStore {
   readonly kind = 'file' as const;
@@ -25,7 +26,7 @@ export class FileSecretStore implements SecretStore {
   }
 
   async read(key: CredentialKey): Promise<Secrets | undefined> {
-    const text = await readTextIfExists(this.pathOf(key));
+    const text = await readSecretIfExists(this.pathOf(key));
     if (text === undefined) return undefined;
     try {
       const value = JSON.parse(text) as unknown;
@@ -41,9 +42,13 @@ export class FileSecretStore implements SecretStore {
   async write(key: CredentialKey, secrets: Secrets): Promise<void> {
     await ensureDir(this.dir, 0o700);
     await writeFileAtomic(this.pathOf(key), `${JSON.stringify(secrets)}\n`, 0o600);
+    // Callers hold the credential's lock: any other temporary file of this credential is a killed write's, holding
+    // a refresh token that must not outlive it.
+    await removeTemporaries(this.pathOf(key), { all: true });
   }
 
   async delete(key: CredentialKey): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+    await removeTemporaries(this.pathOf(key), { all: true });
   }
 }
