@@ -78,6 +78,20 @@ describe('keychain storage errors', () => {
     entries.set(chunkKey, `0000000000000000:${'y'.repeat(10)}`);
     expect(await store.read(key)).toEqual({ refreshToken: 'r' });
   });
+
+  it('leaves no chunk of a longer earlier bundle behind, and delete removes every entry', async () => {
+    const entries = new Map<string, string>();
+    const store = new KeychainSecretStore('svc', (service, account) => ({
+      getPassword: async () => entries.get(`${service}/${account}`) ?? null,
+      setPassword: async (value) => void entries.set(`${service}/${account}`, value),
+      deletePassword: async () => entries.delete(`${service}/${account}`),
+    }));
+    await store.write(key, { refreshToken: 'r', accessToken: 'old-'.repeat(2000) });
+    await store.write(key, { refreshToken: 'r2', accessToken: 'new' });
+    expect([...entries.values()].join()).not.toContain('old-');
+    await store.delete(key);
+    expect(entries.size).toBe(0);
+  });
 });
 
 describe('the token lock', () => {

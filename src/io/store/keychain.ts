@@ -143,6 +143,10 @@ export class KeychainSecretStore implements SecretStore {
       await this.set(`${account}|bundle#${index}`, `${generation}:${text.slice(index * CHUNK_CHARS, (index + 1) * CHUNK_CHARS)}`);
     }
     await this.set(`${account}|bundle`, `${generation}:${count}`);
+    // Chunks of an earlier, longer bundle would keep an old access token in the keychain: remove them.
+    for (let index = count; index < MAX_CHUNKS; index++) {
+      if (!(await this.remove(`${account}|bundle#${index}`))) break;
+    }
   }
 
   async delete(key: CredentialKey): Promise<void> {
