@@ -239,12 +239,26 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
   const { scopesFromTokenResponse } = await import('./core/carriers.js');
   const state = await readSessionState(stateDir(deps.env), context.profileName);
   let refreshToken = current.refreshToken!;
+  // The server has rotated the refresh token by the time it answers, and openid-client still has to check the answer
+  // (an id token may need the JWKS fetched first). The rotated refresh token is stored the moment the answer arrives,
+  // so a kill during those checks cannot end the session.
+  const early = earlyKeeper(store, key, () => refreshToken);
+  const inner = config[oauth.client.customFetch] ?? deps.fetch;
+  config[oauth.client.customFetch] = async (url, options) => {
+    const answer = await inner(url, options);
+    if (answer.ok && String(options.body ?? '').includes('grant_type=refresh_token')) early.keep(answer.clone());
+    return answer;
+  };
   let response;
   for (let attempt = 0; ; attempt++) {
     // A holder paused for long (Ctrl-Z, a laptop lid) whose lock was judged stale must find out before spending.
     await lock.verify();
     try {
-      response = await oauth.client.refreshTokenGrant(config, refreshToken, parameters);
+      try {
+        response = await oauth.client.refreshTokenGrant(config, refreshToken, parameters);
+      } finally {
+        await early.settled();
+      }
       break;
     } catch (error) {
       const translated = oauth.translateOAuthError(error, 'the token refresh');
@@ -277,7 +291,7 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
   // Compare-and-swap: the store must still hold the refresh token this refresh spent. Under the lock it always does;
   // if the lock was lost meanwhile, a logout (nothing stored) or a newer login (another token) wins over us.
   const stored = await store.read(key);
-  if (stored?.refreshToken !== refreshToken) {
+  if (stored?.refreshToken !== refreshToken && (early.written === undefined || stored?.refreshToken !== early.written)) {
     context.warn(`The session of profile "${context.profileName}" changed during this refresh (logout or a new login); its result is not stored.`);
     return fromSecrets(secrets as Secrets & { accessToken: string }, 'refreshed');
   }
@@ -292,6 +306,54 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
     });
   }
   return fromSecrets(secrets as Secrets & { accessToken: string }, 'refreshed');
+}
+
+/** Token responses are small; a bigger one is not read early (openid-client reads it, and the normal write follows). */
+const EARLY_READ_LIMIT = 256 * 1024;
+
+async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+  const reader = response.body?.getReader();
+  if (!reader) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Stores a rotated refresh token straight from the token response, before it is validated: the old one is spent
+ * either way, so the new one is the session whatever the checks say. Compare-and-swap like the final write.
+ */
+function earlyKeeper(store: SecretStore, key: CredentialKey, spending: () => string) {
+  let pending: Promise<void> | undefined;
+  const keeper = {
+    written: undefined as string | undefined,
+    keep(response: Response): void {
+      const spent = spending();
+      pending = (async () => {
+        const text = await readCapped(response, EARLY_READ_LIMIT);
+        const rotated = text === undefined ? undefined : (JSON.parse(text) as { refresh_token?: unknown }).refresh_token;
+        if (typeof rotated !== 'string' || rotated === '' || rotated === spent) return;
+        const stored = await store.read(key);
+        if (stored?.refreshToken !== spent) return;
+        await store.write(key, { ...stored, refreshToken: rotated });
+        keeper.written = rotated;
+      })().catch(() => undefined);
+    },
+    settled: async (): Promise<void> => {
+      await pending;
+    },
+  };
+  return keeper;
 }
 
 function refreshParameters(profile: Profile): URLSearchParams {

@@ -298,3 +298,22 @@ describe('the lock timeout', () => {
     expect((error as ScopesError).exitCode).toBe(4);
   });
 });
+
+describe('the rotated refresh token is stored as soon as the answer arrives', () => {
+  it('survives a failure while the answer is still being checked (the session goes on)', async () => {
+    const at = await home();
+    await login(at);
+    // The provider rotates and answers; then something fails before the answer has been fully processed (here: the
+    // answer loses its access_token on the way, which openid-client refuses — standing for any failure in its checks).
+    const failing: typeof fetch = async (input, init) => {
+      const response = await globalThis.fetch(input, init);
+      if (!isRefresh(input, init)) return response;
+      const { access_token: _dropped, ...rest } = (await response.json()) as Record<string, unknown>;
+      return Response.json(rest);
+    };
+    const first = at.deps({ fetch: failing });
+    expect(await main(['token', '--force-refresh'], first)).toBe(4);
+    const next = at.deps();
+    expect(await main(['token', '--force-refresh'], next), next.stderr()).toBe(0);
+  });
+});
