@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { checkProfileName, validateProfile, type Profile } from '../core/profile.js';
 import { UsageError } from '../errors.js';
-import { readTextIfExists, writeJsonAtomic } from './files.js';
+import { readBoundedFile } from './bounded.js';
+import { writeJsonAtomic } from './files.js';
 import { userConfigFile, type Env } from './paths.js';
 
 /** Config files are small; anything bigger is not a config file and is refused before parsing. */
@@ -34,22 +35,17 @@ export async function locateConfig(options: { config?: string | undefined }, env
   const named = options.config ?? env.SCOPES_CONFIG;
   if (named) return { projectFile: resolve(cwd, named), explicit: true, userFile };
   const local = resolve(cwd, 'scopes.config.json');
-  const present = (await readTextIfExists(local)) !== undefined;
+  // Read with the cap and the regular-file check: a cloned repository can ship this file as a link to /dev/zero.
+  const present = (await readBoundedFile(local, MAX_CONFIG_BYTES, 'config file')) !== undefined;
   return { projectFile: present ? local : undefined, explicit: false, userFile };
 }
 
 export async function readConfigFile(path: string, mustExist: boolean): Promise<ConfigFile | undefined> {
-  let text: string | undefined;
-  try {
-    text = await readTextIfExists(path);
-  } catch (error) {
-    throw new UsageError(`Cannot read config file ${path}: ${(error as Error).message}`);
-  }
+  const text = await readBoundedFile(path, MAX_CONFIG_BYTES, 'config file');
   if (text === undefined) {
     if (mustExist) throw new UsageError(`Config file ${path} does not exist.`);
     return undefined;
   }
-  if (text.length > MAX_CONFIG_BYTES) throw new UsageError(`Config file ${path} is larger than 1 MiB.`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

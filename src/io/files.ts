@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { readBoundedFile } from './bounded.js';
 
 /** Creates `dir` (and parents) with `mode`, and tightens the mode when it already exists. */
 export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
@@ -30,14 +31,12 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o60
   }
 }
 
-/** Reads a text file, or `undefined` when it does not exist. Other errors propagate. */
+/**
+ * Reads a text file (at most 1 MiB, a regular file only: see bounded.ts), or `undefined` when it does not exist.
+ * @throws UsageError for anything else.
+ */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return await readBoundedFile(path, 1024 * 1024, 'the file');
 }
 
 export async function writeJsonAtomic(path: string, value: unknown, mode = 0o600): Promise<void> {
