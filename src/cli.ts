@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { createRequire } from 'node:module';
 import type { Deps, GlobalOptions } from './deps.js';
 import { ExitCode, UsageError } from './errors.js';
+import { guardDeps } from './io/guard.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -191,7 +192,8 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
       .option('--token <token>', 'use this access token ("-" reads stdin)')
       .option('--concurrency <n>', 'requests at once', positiveInteger('--concurrency'), 8)
       .option('--timeout <seconds>', 'per-request timeout', positiveInteger('--timeout'), 10)
-      .option('--allow-unsafe', 'also send POST, PUT, PATCH and DELETE'),
+      .option('--allow-unsafe', 'also send POST, PUT, PATCH and DELETE')
+      .option('--allow-insecure', 'send the token even over plain http to a host that is not loopback'),
   )
     .addHelpText('after', examples(['scopes probe https://api.example.com/v1/videos', 'scopes probe --manifest scopes.manifest.json', 'scopes probe /v1/jobs/7 --json']))
     .action(run(async () => (await import('./commands/probe.js')).probeAction(deps, globalsOf)));
@@ -204,6 +206,7 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
       .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 document (JSON or YAML)')
       .option('--token <token>', 'use this access token ("-" reads stdin)')
       .option('--live', 'also probe the safe endpoints')
+      .option('--allow-insecure', 'with --live, send the token even over plain http to a host that is not loopback')
       .option('--fail-on-unused', 'fail when a granted scope is needed by no endpoint')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'github']).default('text')),
   )
@@ -222,7 +225,8 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
     .action(run(async () => (await import('./commands/minimal.js')).minimalAction(deps, globalsOf)));
 }
 
-export async function runCli(argv: readonly string[], deps: Deps): Promise<number> {
+export async function runCli(argv: readonly string[], unguarded: Deps): Promise<number> {
+  const deps = guardDeps(unguarded);
   let exitCode: number = ExitCode.ok;
   const program = buildProgram(deps, (code) => {
     exitCode = code;

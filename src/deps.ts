@@ -13,6 +13,8 @@ export interface OutputStream {
   readonly color: boolean;
   /** Terminal width when a TTY, for wrapping tables. */
   readonly columns?: number | undefined;
+  /** Writes past the redaction layer: only for the one output whose purpose is a secret (`scopes token`). */
+  writeSecret?(text: string): void;
 }
 
 export interface Streams {

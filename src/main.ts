@@ -6,6 +6,7 @@ import type { StorageKind } from './core/profile.js';
 import type { Deps } from './deps.js';
 import { ExitCode, MissingScopeError, ScopesError } from './errors.js';
 import { openBrowser } from './io/browser.js';
+import { guardDeps } from './io/guard.js';
 import { tracingFetch } from './io/http.js';
 import { stateDir, type Env } from './io/paths.js';
 import { processStreams } from './io/streams.js';
@@ -16,12 +17,12 @@ export function realDeps(env: Env = process.env): Deps {
   const debug = env.SCOPES_DEBUG === '1' || process.argv.includes('--verbose') || process.argv.includes('-v');
   const stores = new Map<StorageKind, SecretStore>();
   const baseFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
-  return {
+  const deps: Deps = {
     io,
     env,
     cwd: process.cwd(),
     now: () => new Date(),
-    fetch: debug ? tracingFetch(baseFetch, (line) => io.err.write(`[http] ${line}\n`)) : baseFetch,
+    fetch: baseFetch,
     openBrowser: (url) => openBrowser(url, env),
     store: (kind) => {
       let store = stores.get(kind);
@@ -33,6 +34,8 @@ export function realDeps(env: Env = process.env): Deps {
     },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
+  // The trace writes through the redacting stderr, like every other line.
+  return guardDeps(deps, debug ? (err) => (inner) => tracingFetch(inner, (line) => err.write(`[http] ${line}\n`)) : undefined);
 }
 
 function createStore(kind: StorageKind, env: Env): SecretStore {
@@ -118,8 +121,9 @@ function formatCause(error: Error): string {
   return lines.join('\n');
 }
 
-export async function main(argv: readonly string[], deps: Deps = realDeps()): Promise<number> {
+export async function main(argv: readonly string[], unguarded: Deps = realDeps()): Promise<number> {
   const { runCli } = await import('./cli.js');
+  const deps = guardDeps(unguarded);
   try {
     return await runCli(argv, deps);
   } catch (error) {

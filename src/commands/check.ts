@@ -9,7 +9,9 @@ import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckR
 import { styleFor } from '../render/style.js';
 import { commandContext, type CommandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
-import { introspectScopes, loadScopeDocument, resolveToken, type LoadedDocument, type TokenInfo } from './shared.js';
+import { introspectScopes, loadScopeDocument, resolveToken, type LoadedDocument, type TokenInfo } from './shared.js';import { permitInsecure } from '../io/guard.js';
+import { refuseExposedBearer } from '../io/transport.js';
+
 
 export interface CheckOptions {
   readonly manifest?: string | undefined;
@@ -18,6 +20,8 @@ export interface CheckOptions {
   readonly live: boolean;
   readonly failOnUnused: boolean;
   readonly format: 'text' | 'github';
+  /** `--live` may send the token over plain http to a host that is not loopback. */
+  readonly allowInsecure?: boolean;
   readonly presets: readonly string[];
   readonly implies: readonly string[];
 }
@@ -42,6 +46,10 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   const rules = compileMerged(context.resolved.profile, loaded.document.rules, flagRules);
   // Before any token is minted: a --live run that cannot know where the API is should fail at once.
   const api = options.live ? apiBase(context, loaded) : undefined;
+  if (api !== undefined) {
+    refuseExposedBearer(api, Boolean(options.allowInsecure));
+    if (options.allowInsecure) permitInsecure(deps);
+  }
   const token = await grantedOf(context, options.token);
 
   const endpoints: CheckedEndpoint[] = loaded.document.endpoints.map((endpoint) => {
@@ -136,12 +144,13 @@ async function probeLive(context: CommandContext, api: string, loaded: LoadedDoc
 
 /** The commander action of `scopes check`: flags to CheckOptions, nothing else. */
 export const checkAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
-  const o = command.opts<{ manifest?: string; openapi?: string; token?: string; live?: boolean; failOnUnused?: boolean; format: 'text' | 'github'; preset?: string[]; implies?: string[] }>();
+  const o = command.opts<{ manifest?: string; openapi?: string; token?: string; live?: boolean; allowInsecure?: boolean; failOnUnused?: boolean; format: 'text' | 'github'; preset?: string[]; implies?: string[] }>();
   return runCheck(deps, globalsOf(command, deps), {
     manifest: o.manifest,
     openapi: o.openapi,
     token: o.token,
     live: Boolean(o.live),
+    allowInsecure: Boolean(o.allowInsecure),
     failOnUnused: Boolean(o.failOnUnused),
     format: o.format,
     presets: o.preset ?? [],

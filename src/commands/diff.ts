@@ -16,6 +16,7 @@ import { styleFor } from '../render/style.js';
 import { commandContext, type CommandContext } from './context.js';
 import { mergeRules, ruleFlags } from './rules.js';
 import { introspectScopes } from './shared.js';
+import { registerSecret } from '../io/guard.js';
 
 export interface DiffOptions {
   /** `--requested` values, each one or more scopes; empty for "what the last login asked". */
@@ -109,6 +110,7 @@ const addScopeHint = (context: CommandContext, missing: readonly string[]): stri
 /** Granted scopes of `--token`: a JWT's claims, else introspection where the profile offers it. */
 async function grantedFromToken(context: CommandContext, flag: string, read: (value: unknown) => string[]): Promise<Granted> {
   const token = normalizeToken(flag === '-' ? await context.deps.io.readStdin() : flag);
+  registerSecret(context.deps, token);
   const decoded = decodeToken(token);
   if (decoded.format === 'jwt') {
     const claims = scopesFromClaims(decoded.claims);

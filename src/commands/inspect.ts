@@ -11,6 +11,7 @@ import { describeInstant } from '../core/time.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { AuthError, ExitCode, NetworkError, noSession, UsageError } from '../errors.js';
 import { inspectionJson, renderInspection, type Inspection } from '../render/inspect.js';
+import { registerSecret } from '../io/guard.js';
 import { checkTransport } from '../io/transport.js';
 import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage } from '../session.js';
@@ -54,6 +55,7 @@ async function tokensToInspect(context: CommandContext, options: InspectOptions)
   const { deps } = context;
   if (options.token !== undefined) {
     const raw = options.token === '-' ? await deps.io.readStdin() : options.token;
+    registerSecret(deps, normalizeToken(raw));
     return [{ label: 'token', raw }];
   }
   const fromEnv = deps.env.SCOPES_TOKEN?.trim();
@@ -201,12 +203,14 @@ export async function runInspect(deps: Deps, globals: GlobalOptions, options: In
     const askable = inspection.label !== ID_TOKEN;
     if (askable && (options.introspect || options.userinfo)) await askServer(context, inspection, options);
   }
+  // --show-token is the one way inspect prints a token: that output alone passes the redaction layer untouched.
+  const write = (text: string) => (options.showToken ? (deps.io.out.writeSecret ?? deps.io.out.write) : deps.io.out.write)(text);
   if (globals.json) {
     const [first, ...rest] = inspections.map((inspection) => inspectionJson(inspection, options.showToken, deps.now()));
-    deps.io.out.write(`${JSON.stringify(rest.length ? { ...first, idToken: rest[0] } : first)}\n`);
+    write(`${JSON.stringify(rest.length ? { ...first, idToken: rest[0] } : first)}\n`);
   } else {
     const style = styleFor(deps.io.out);
-    deps.io.out.write(inspections.map((inspection) => renderInspection(inspection, options.showToken, deps.now(), style)).join('\n'));
+    write(inspections.map((inspection) => renderInspection(inspection, options.showToken, deps.now(), style)).join('\n'));
   }
   const failed = inspections.find((inspection) => inspection.verified === false);
   if (!failed) return ExitCode.ok;

@@ -225,12 +225,8 @@ async function codeFlow({ context, config, profile, requested, options }: FlowIn
   const state = client.randomState();
   const nonce = requested.includes('openid') ? client.randomNonce() : undefined;
 
-  const listener = await startCallbackListener({
-    redirectUri: profile.redirectUri,
-    expectedState: state,
-    onStray: (reason) => context.warn(`Ignored ${reason}; still waiting for the real one.`),
-  });
-  let callback: Callback | undefined;
+  const strays = strayCounter(context);
+  const listener = await startCallbackListener({ redirectUri: profile.redirectUri, expectedState: state, onStray: strays.note });
   try {
     const parameters = requestParameters(profile, requested);
     parameters.set('redirect_uri', listener.redirectUri);
@@ -241,32 +237,85 @@ async function codeFlow({ context, config, profile, requested, options }: FlowIn
     if (nonce) parameters.set('nonce', nonce);
     const url = client.buildAuthorizationUrl(config, parameters);
 
-    callback = await waitForCallback(context, listener, url.href, options);
+    const callbacks = await waitForCallbacks(context, listener, url.href, options, state);
     try {
-      const tokens = await client.authorizationCodeGrant(
-        config,
-        callback.url,
-        { pkceCodeVerifier: verifier, expectedState: state, ...(nonce ? { expectedNonce: nonce } : {}) },
-        tokenParameters(profile),
-      );
-      const answered = callback;
-      // The listener stays open until the page is sent; closing it is the caller's last step through respond.
-      return {
-        tokens,
-        respond: (page) => {
-          answered.respond(page);
-          void listener.close();
-        },
-      };
-    } catch (error) {
-      const failure = explainFailure(translateOAuthError(error, 'the login'), requested);
-      callback.respond({ ok: false, title: 'Login failed', lines: [failure.message, 'You may close this window and return to the terminal.'] });
-      throw failure;
+      for (;;) {
+        const callback = await callbacks.next();
+        try {
+          const tokens = await client.authorizationCodeGrant(
+            config,
+            callback.url,
+            { pkceCodeVerifier: verifier, expectedState: state, ...(nonce ? { expectedNonce: nonce } : {}) },
+            tokenParameters(profile),
+          );
+          // The listener stays open until the page is sent; closing it is the caller's last step through respond.
+          return {
+            tokens,
+            respond: (page) => {
+              callback.respond(page);
+              strays.summarize();
+              void listener.close();
+            },
+          };
+        } catch (error) {
+          const failure = explainFailure(translateOAuthError(error, 'the login'), requested);
+          if (isUnredeemableCode(error)) {
+            // The state is no secret from a local process (it is on $BROWSER's command line): a forged callback with it
+            // and a made-up code must not end the login. Its sender gets an error page; the real browser may still come.
+            callback.respond({ ok: false, title: 'This response could not be used', lines: [failure.message, 'If you started this login, finish it in the browser window that scopes opened.'] });
+            context.warn(`A callback with this login's state carried a code the server refused (${failure.message.replace(/\.$/, '')}); still waiting for the real one.`);
+            continue;
+          }
+          callback.respond({ ok: false, title: 'Login failed', lines: [failure.message, 'You may close this window and return to the terminal.'] });
+          throw failure;
+        }
+      }
+    } finally {
+      callbacks.stop();
     }
   } catch (error) {
+    strays.summarize();
     await listener.close();
     throw error;
   }
+}
+
+/**
+ * Whether the token endpoint refused the code itself (4xx: invalid_grant, or a bare 400): the mark of a forged or
+ * replayed callback. An error the authorization response carried (access_denied), a failed state or iss check and a
+ * server failure still end the login.
+ */
+function isUnredeemableCode(error: unknown): boolean {
+  if (error instanceof client.ResponseBodyError) return error.status >= 400 && error.status < 500;
+  const response = (error as { cause?: unknown }).cause;
+  const code = (error as { code?: string }).code;
+  return response instanceof Response && response.status === 400 && (code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM');
+}
+
+/**
+ * Stray requests to the listener, counted by reason: the first of each reason is a warning, the rest only add to a
+ * summary line at the end, so a flood of forged requests cannot flood stderr.
+ */
+function strayCounter(context: CommandContext): { note: (reason: string) => void; summarize: () => void } {
+  const counts = new Map<string, number>();
+  let summarized = false;
+  return {
+    note: (reason) => {
+      const seen = counts.get(reason) ?? 0;
+      // Reasons are the listener's fixed phrases, so this map stays a handful of entries.
+      counts.set(reason, seen + 1);
+      if (seen === 0) context.warn(`Ignored ${reason}; still waiting for the real one.`);
+    },
+    summarize: () => {
+      if (summarized) return;
+      summarized = true;
+      const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+      if (total > counts.size) {
+        const parts = [...counts].map(([reason, count]) => `${count} × ${reason}`);
+        context.warn(`Ignored ${total} stray requests to the redirect listener in all: ${parts.join('; ')}.`);
+      }
+    },
+  };
 }
 
 /** The device authorization grant (RFC 8628): a code to enter on another device; openid-client polls. */
@@ -341,25 +390,48 @@ const describe = (error: AuthError): string => {
   return description ? `: ${description}` : '';
 };
 
-async function waitForCallback(context: CommandContext, listener: CallbackListener, url: string, options: LoginOptions): Promise<Callback> {
+interface CallbackStream {
+  /** The next callback with this login's state (from the listener, or pasted with --manual), within the timeout. */
+  next(): Promise<Callback>;
+  stop(): void;
+}
+
+/**
+ * Shows the URL (and opens it), then hands out callbacks until the one deadline of --timeout: a login that refuses a
+ * forged callback keeps waiting for the rest of the same time, not for a new one.
+ */
+async function waitForCallbacks(context: CommandContext, listener: CallbackListener, url: string, options: LoginOptions, state: string): Promise<CallbackStream> {
   const { deps } = context;
   const err = styleFor(deps.io.err);
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
   context.info(`Open this URL in a browser to log in:\n\n  ${url}\n`);
-  if (options.manual) {
-    return await raceWithTimeout(Promise.race([listener.next(), pastedCallback(context, listener)]), options.timeoutSeconds);
+  let stopTicker = () => undefined as void;
+  if (!options.manual) {
+    if (options.browser) {
+      const opened = await deps.openBrowser(url);
+      if (opened.opened) context.info(err.dim(`Opened it with ${opened.detail}.`));
+      else context.info(`${err.warn('No browser was opened:')} ${opened.detail}. Open the URL yourself; on a machine without a browser, \`scopes login --manual\` (paste the redirected URL back) or --device may suit better.`);
+    }
+    context.info(err.dim(`Waiting for the browser to come back to ${listener.redirectUri} (timeout ${options.timeoutSeconds} s, Ctrl-C to cancel)…`));
+    stopTicker = elapsedTicker(context, options.timeoutSeconds);
   }
-  if (options.browser) {
-    const opened = await deps.openBrowser(url);
-    if (opened.opened) context.info(err.dim(`Opened it with ${opened.detail}.`));
-    else context.info(`${err.warn('No browser was opened:')} ${opened.detail}. Open the URL yourself; on a machine without a browser, \`scopes login --manual\` (paste the redirected URL back) or --device may suit better.`);
-  }
-  context.info(err.dim(`Waiting for the browser to come back to ${listener.redirectUri} (timeout ${options.timeoutSeconds} s, Ctrl-C to cancel)…`));
-  const stopTicker = elapsedTicker(context, options.timeoutSeconds);
-  try {
-    return await raceWithTimeout(listener.next(), options.timeoutSeconds);
-  } finally {
-    stopTicker();
-  }
+  // One outstanding read per source: a second listener.next() or readLine() would swallow what the first awaits.
+  let fromListener: Promise<Callback> | undefined;
+  let fromPaste: Promise<Callback> | undefined;
+  return {
+    next: async () => {
+      fromListener ??= listener.next();
+      if (options.manual) fromPaste ??= pastedCallback(context, listener, state);
+      const listened = fromListener.then((callback) => ({ callback, source: 'listener' as const }));
+      const pasted = fromPaste?.then((callback) => ({ callback, source: 'paste' as const }));
+      const remaining = Math.max(0, (deadline - Date.now()) / 1000);
+      const won = await raceWithTimeout(Promise.race(pasted ? [listened, pasted] : [listened]), remaining, options.timeoutSeconds);
+      if (won.source === 'listener') fromListener = undefined;
+      else fromPaste = undefined;
+      return won.callback;
+    },
+    stop: stopTicker,
+  };
 }
 
 /** On a terminal, a line that counts the seconds waited, so a stalled login does not look like a hung one. */
@@ -380,11 +452,11 @@ function elapsedTicker(context: CommandContext, timeoutSeconds: number): () => v
   };
 }
 
-async function raceWithTimeout<T>(promise: Promise<T>, seconds: number): Promise<T> {
+async function raceWithTimeout<T>(promise: Promise<T>, seconds: number, shownSeconds = seconds): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new AuthError('timeout', `Nobody finished the login within ${seconds} s.`, { hint: 'Run `scopes login` again (raise --timeout if you need longer).' })),
+      () => reject(new AuthError('timeout', `Nobody finished the login within ${shownSeconds} s.`, { hint: 'Run `scopes login` again (raise --timeout if you need longer).' })),
       seconds * 1000,
     );
   });
@@ -396,7 +468,7 @@ async function raceWithTimeout<T>(promise: Promise<T>, seconds: number): Promise
 }
 
 /** `--manual`: the user pastes the URL the browser was sent to; it must carry this login's state, like any callback. */
-async function pastedCallback(context: CommandContext, listener: CallbackListener): Promise<Callback> {
+async function pastedCallback(context: CommandContext, listener: CallbackListener, state: string): Promise<Callback> {
   const { deps } = context;
   for (;;) {
     context.info('After logging in, paste the full URL your browser was redirected to (it starts with ' + listener.redirectUri + '):');
@@ -412,6 +484,15 @@ async function pastedCallback(context: CommandContext, listener: CallbackListene
     const expected = new URL(listener.redirectUri);
     if (pasted.origin !== expected.origin || pasted.pathname !== expected.pathname) {
       context.warn(`That URL does not go to ${listener.redirectUri}; paste the address the login redirected to.`);
+      continue;
+    }
+    const states = pasted.searchParams.getAll('state');
+    if (states.length !== 1 || states[0] !== state) {
+      context.warn(
+        states.length === 0
+          ? 'That URL carries no state, so it cannot be told apart from a forged one; paste the whole address this login redirected to.'
+          : "That URL's state does not match this login (a URL from an older login?); paste the address this login redirected to.",
+      );
       continue;
     }
     return { url: pasted, respond: () => undefined };

@@ -111,7 +111,11 @@ async function revokeAndDelete(context: CommandContext, { name, profile, key, st
       }
     } catch (error) {
       result.revoked = false;
-      context.warn(`Profile "${name}": revocation failed (${(error as Error).message}); deleting the local secrets anyway.`);
+      const kind = secrets?.refreshToken ? 'refresh token' : 'access token';
+      context.warn(
+        `Profile "${name}": revocation failed (${(error as Error).message}). The ${kind} may still be valid at the server until it expires; ` +
+          'deleting the local copy anyway.',
+      );
     }
   }
   await store.delete(key);

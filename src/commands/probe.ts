@@ -9,6 +9,8 @@ import type { Endpoint, ScopeDocument } from '../core/manifest.js';
 import type { Requirement } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { permitInsecure } from '../io/guard.js';
+import { isLoopbackHost, refuseExposedBearer } from '../io/transport.js';
 import { probeEndpoints, scopesToAdd, type ProbeResult, type ProbeTarget } from '../probe/engine.js';
 import { probeJson, renderProbe } from '../render/probe.js';
 import { styleFor } from '../render/style.js';
@@ -26,6 +28,8 @@ export interface ProbeCommandOptions {
   readonly concurrency: number;
   readonly timeoutSeconds: number;
   readonly allowUnsafe: boolean;
+  /** Send the token over plain http to a host that is not loopback. */
+  readonly allowInsecure?: boolean;
   readonly presets: readonly string[];
   readonly implies: readonly string[];
 }
@@ -50,7 +54,8 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
     });
   }
   const rules = compileMerged(profile, manifest?.document.rules, flagRules);
-  warnAboutPlainHttp(targets, context);
+  // Before any token is minted or read: a token sent over plain http can be read by anyone on the way.
+  refuseExposedTargets(targets, context, Boolean(options.allowInsecure));
 
   const token = await resolveToken(context, options.token);
   if (!token.known) {
@@ -188,14 +193,17 @@ function manifestTargets(manifest: LoadedDocument | undefined, api: string | und
   });
 }
 
-function warnAboutPlainHttp(targets: readonly ProbeTarget[], context: CommandContext): void {
+/** Exit 2 for a target the token would reach over plain http off this machine; with --allow-insecure, a warning. */
+function refuseExposedTargets(targets: readonly ProbeTarget[], context: CommandContext, allowInsecure: boolean): void {
   const origins = new Set<string>();
   for (const target of targets) {
+    if (target.skip !== undefined) continue;
+    refuseExposedBearer(target.url, allowInsecure);
     const url = new URL(target.url);
-    const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-    if (url.protocol === 'http:' && !loopback && target.skip === undefined) origins.add(url.origin);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) origins.add(url.origin);
   }
-  for (const origin of origins) context.warn(`${origin} is plain http: the token crosses the network unencrypted.`);
+  if (allowInsecure && origins.size > 0) permitInsecure(context.deps);
+  for (const origin of origins) context.warn(`${origin} is plain http: the token crosses the network unencrypted (--allow-insecure).`);
 }
 
 /** Commander's half: the parsed URLs and flags become ProbeCommandOptions. */
@@ -207,6 +215,7 @@ export const probeAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     concurrency: number;
     timeout: number;
     allowUnsafe?: boolean;
+    allowInsecure?: boolean;
     preset?: string[];
     implies?: string[];
   }>();
@@ -218,6 +227,7 @@ export const probeAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     concurrency: options.concurrency,
     timeoutSeconds: options.timeout,
     allowUnsafe: Boolean(options.allowUnsafe),
+    allowInsecure: Boolean(options.allowInsecure),
     presets: options.preset ?? [],
     implies: options.implies ?? [],
   });

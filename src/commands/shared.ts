@@ -2,13 +2,13 @@
  * What probe, check and minimal share: the scope document they read (a manifest or an OpenAPI document) and the
  * token they judge, with the scopes it carries.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { scopesFromClaims } from '../core/carriers.js';
 import { decodeToken, normalizeToken } from '../core/jwt.js';
 import type { ScopeDocument } from '../core/manifest.js';
 import { UsageError } from '../errors.js';
-import { readTextIfExists } from '../io/files.js';
+import { readBoundedFile } from '../io/bounded.js';
+import { registerSecret } from '../io/guard.js';
 import { getAccessToken } from '../session.js';
 import type { CommandContext } from './context.js';
 
@@ -23,6 +23,9 @@ export interface DocumentFlags {
   readonly openapi?: string | undefined;
 }
 
+/** Scope documents are read up to this size: a large OpenAPI document is a few MiB. */
+const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
 /** An OpenAPI document says so in its first lines; a manifest never has an `openapi` key. */
 const looksLikeOpenApi = (text: string): boolean => /^\s*["']?(openapi|swagger)["']?\s*:/m.test(text.slice(0, 4096));
 
@@ -35,6 +38,7 @@ export async function loadScopeDocument(context: CommandContext, flags: Document
   if (flags.manifest !== undefined && flags.openapi !== undefined) throw new UsageError('Give --manifest or --openapi, not both.');
   const { deps, resolved } = context;
   let path: string | undefined;
+  let text: string | undefined;
   let kind: LoadedDocument['kind'] | undefined;
   if (flags.manifest !== undefined) [path, kind] = [resolve(deps.cwd, flags.manifest), 'manifest'];
   else if (flags.openapi !== undefined) [path, kind] = [resolve(deps.cwd, flags.openapi), 'openapi'];
@@ -44,20 +48,17 @@ export async function loadScopeDocument(context: CommandContext, flags: Document
   } else if (lookInCwd) {
     for (const name of ['scopes.manifest.json', 'scopes.manifest.yaml', 'scopes.manifest.yml']) {
       const candidate = resolve(deps.cwd, name);
-      if ((await readTextIfExists(candidate)) !== undefined) {
-        path = candidate;
+      const found = await readBoundedFile(candidate, MAX_DOCUMENT_BYTES, 'the manifest');
+      if (found !== undefined) {
+        [path, text] = [candidate, found];
         break;
       }
     }
   }
   if (path === undefined) return undefined;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`Cannot read ${kind === 'openapi' ? 'the OpenAPI document' : 'the manifest'} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
-  }
+  const what = kind === 'openapi' ? 'the OpenAPI document' : 'the manifest';
+  text ??= await readBoundedFile(path, MAX_DOCUMENT_BYTES, what);
+  if (text === undefined) throw new UsageError(`Cannot read ${what} ${path}: no such file.`);
   kind ??= looksLikeOpenApi(text) ? 'openapi' : 'manifest';
   if (kind === 'openapi') {
     const { parseOpenApi } = await import('../core/openapi.js');
@@ -84,6 +85,7 @@ export async function resolveToken(context: CommandContext, flag: string | undef
   if (flag !== undefined) {
     token = normalizeToken(flag === '-' ? await deps.io.readStdin() : flag);
     if (token === '') throw new UsageError(flag === '-' ? '--token -: standard input held no token.' : '--token: the token is empty.');
+    registerSecret(deps, token);
   } else {
     const access = await getAccessToken(
       { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace },

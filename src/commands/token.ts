@@ -16,8 +16,10 @@ export async function runToken(deps: Deps, globals: GlobalOptions, options: Toke
     { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace },
     { minTtl: options.minTtl, forceRefresh: options.forceRefresh },
   );
+  // The one output whose purpose is a secret: past the redaction layer, on purpose.
+  const write = (text: string) => (deps.io.out.writeSecret ?? deps.io.out.write)(text);
   if (globals.json) {
-    deps.io.out.write(
+    write(
       `${JSON.stringify({
         accessToken: token.accessToken,
         expiresAt: token.expiresAt === undefined ? null : new Date(token.expiresAt * 1000).toISOString(),
@@ -26,7 +28,7 @@ export async function runToken(deps: Deps, globals: GlobalOptions, options: Toke
       })}\n`,
     );
   } else {
-    deps.io.out.write(`${token.accessToken}\n`);
+    write(`${token.accessToken}\n`);
   }
   return ExitCode.ok;
 }

@@ -3,7 +3,8 @@ import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { checkProfileName, validateProfile, type Profile } from '../core/profile.js';
 import { UsageError } from '../errors.js';
-import { ensureDir, readTextIfExists, removeTemporaries, writeJsonAtomic } from './files.js';
+import { readBoundedFile } from './bounded.js';
+import { ensureDir, removeTemporaries, writeJsonAtomic } from './files.js';
 import { acquireLock } from './lock.js';
 import { stateDir, userConfigFile, type Env } from './paths.js';
 
@@ -40,22 +41,17 @@ export async function locateConfig(options: { config?: string | undefined }, env
   const named = options.config ?? env.SCOPES_CONFIG;
   if (named) return { projectFile: resolve(cwd, named), explicit: true, userFile, lockDir };
   const local = resolve(cwd, 'scopes.config.json');
-  const present = (await readTextIfExists(local)) !== undefined;
+  // Read with the cap and the regular-file check: a cloned repository can ship this file as a link to /dev/zero.
+  const present = (await readBoundedFile(local, MAX_CONFIG_BYTES, 'config file')) !== undefined;
   return { projectFile: present ? local : undefined, explicit: false, userFile, lockDir };
 }
 
 export async function readConfigFile(path: string, mustExist: boolean): Promise<ConfigFile | undefined> {
-  let text: string | undefined;
-  try {
-    text = await readTextIfExists(path);
-  } catch (error) {
-    throw new UsageError(`Cannot read config file ${path}: ${(error as Error).message}`);
-  }
+  const text = await readBoundedFile(path, MAX_CONFIG_BYTES, 'config file');
   if (text === undefined) {
     if (mustExist) throw new UsageError(`Config file ${path} does not exist.`);
     return undefined;
   }
-  if (text.length > MAX_CONFIG_BYTES) throw new UsageError(`Config file ${path} is larger than 1 MiB.`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

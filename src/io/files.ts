@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { processAlive } from './processes.js';
+import { readBoundedFile } from './bounded.js';
 
 const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
 
@@ -124,14 +125,12 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o60
   }
 }
 
-/** Reads a text file, or `undefined` when it does not exist. Other errors propagate. */
+/**
+ * Reads a text file (at most 1 MiB, a regular file only: see bounded.ts), or `undefined` when it does not exist.
+ * @throws UsageError for anything else.
+ */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return await readBoundedFile(path, 1024 * 1024, 'the file');
 }
 
 /** Reads a secrets file, or `undefined` when it does not exist; refuses one others can read ({@link checkPrivate}). */

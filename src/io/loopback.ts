@@ -1,9 +1,11 @@
 /**
- * The loopback redirect listener of RFC 8252 §7.3: bound to 127.0.0.1 only, answering only the redirect path, and
- * only to a request carrying the `state` of the login in progress. Anything else gets an error page and the flow
- * keeps waiting, so a forged or stray request can neither end nor hijack a login.
+ * The loopback redirect listener of RFC 8252 §7.3: bound to loopback only (127.0.0.1; ::1 for `[::1]`; both, on one
+ * port, for `localhost`, so no other local process can take the family the browser resolves first), answering only
+ * the redirect path, and only to a request carrying the `state` of the login in progress. Anything else gets an error
+ * page and the flow keeps waiting, so a forged or stray request can neither end nor hijack a login. A request with the
+ * right state whose code the caller cannot redeem is answered by the caller, and the listener keeps delivering.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError, UsageError } from '../errors.js';
 
@@ -22,8 +24,13 @@ export interface CallbackPage {
 
 export interface CallbackListener {
   readonly redirectUri: string;
-  /** Resolves with the first request to the redirect path that carries the expected state. */
+  /**
+   * Resolves with the next request to the redirect path that carries the expected state (queued when none is
+   * awaited). Once a callback is answered with an ok page the login is over: later ones get "already done".
+   */
   next(): Promise<Callback>;
+  /** The addresses listened on (`127.0.0.1`, `::1`), for messages and tests. */
+  readonly hosts: readonly string[];
   close(): Promise<void>;
 }
 
@@ -31,7 +38,10 @@ export interface ListenerOptions {
   /** A fixed redirect URI from the profile, or undefined for `http://127.0.0.1:<ephemeral>/callback`. */
   readonly redirectUri?: string | undefined;
   readonly expectedState: string;
-  /** Told about each stray request (wrong or missing state, wrong path), for a warning on stderr. */
+  /**
+   * Told about each stray request (wrong or missing state, wrong path), for a warning on stderr. The reasons are a
+   * few fixed phrases (nothing a request chose), so a caller can count them by reason.
+   */
   onStray?(reason: string): void;
 }
 
@@ -64,9 +74,12 @@ function send(response: ServerResponse, status: number, page: CallbackPage): voi
   response.end(body);
 }
 
+/** Callbacks with the right state waiting to be taken; more at once than this is a flood, not a browser. */
+const MAX_PENDING = 16;
+
 /** Parses and checks a redirect URI given by the user: loopback http only (RFC 8252 §7.3). */
-export function parseRedirectUri(value: string | undefined): { host: string; port: number; path: string; uri: URL | undefined } {
-  if (value === undefined) return { host: '127.0.0.1', port: 0, path: '/callback', uri: undefined };
+export function parseRedirectUri(value: string | undefined): { hosts: string[]; port: number; path: string; uri: URL | undefined } {
+  if (value === undefined) return { hosts: ['127.0.0.1'], port: 0, path: '/callback', uri: undefined };
   let uri: URL;
   try {
     uri = new URL(value);
@@ -77,14 +90,81 @@ export function parseRedirectUri(value: string | undefined): { host: string; por
   if (uri.protocol !== 'http:' || !loopback) {
     throw new UsageError(`The redirect URI must be http on a loopback address (http://127.0.0.1:PORT/PATH), got ${value}`);
   }
-  return { host: '127.0.0.1', port: uri.port ? Number(uri.port) : 0, path: uri.pathname || '/', uri };
+  // `localhost` may resolve to either family in the browser: both are taken, so neither can be someone else's.
+  const hosts = uri.hostname === '[::1]' ? ['::1'] : uri.hostname === 'localhost' ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+  return { hosts, port: uri.port ? Number(uri.port) : 0, path: uri.pathname || '/', uri };
+}
+
+const hostLabel = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+/** Binds `server` to host:port. Resolves with the port, or rejects with the listen error. */
+function bind(server: Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const closeServer = (server: Server): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+/** No IPv6 on this machine: then no other process can listen on ::1 either. */
+const familyMissing = (error: NodeJS.ErrnoException): boolean => error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT';
+
+/**
+ * Listens on every host on one port: the fixed one, or an ephemeral one the first host got (tried again a few times
+ * when another process holds that port on the other family).
+ */
+async function listenAll(handle: (request: IncomingMessage, response: ServerResponse) => void, hosts: readonly string[], fixedPort: number): Promise<{ servers: Server[]; port: number; hosts: string[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const servers: Server[] = [];
+    const bound: string[] = [];
+    let port = fixedPort;
+    try {
+      for (const host of hosts) {
+        const server = createServer(handle);
+        server.keepAliveTimeout = 1000;
+        try {
+          port = await bind(server, host, port);
+        } catch (error) {
+          if (bound.length > 0 && familyMissing(error as NodeJS.ErrnoException)) continue;
+          throw error;
+        }
+        servers.push(server);
+        bound.push(host);
+      }
+      return { servers, port, hosts: bound };
+    } catch (error) {
+      await Promise.all(servers.map(closeServer));
+      const code = (error as NodeJS.ErrnoException).code;
+      const host = hosts[bound.length] ?? hosts[0]!;
+      if (code === 'EADDRINUSE' && fixedPort === 0 && bound.length > 0 && attempt < 5) continue;
+      if (code === 'EADDRINUSE') {
+        const other = bound.length > 0 ? ` Another process holds it on ${hostLabel(host)}, and "localhost" could take the browser there.` : '';
+        throw new UsageError(`Port ${port} on ${hostLabel(host)} is in use; the redirect URI needs it free.${other}`, {
+          hint: bound.length > 0 ? `Free the port, or use http://127.0.0.1:${port}/… as the redirect URI (and register that one).` : 'Free the port, or choose another one in the redirect URI.',
+          cause: error,
+        });
+      }
+      throw new AuthError('listener_failed', `Cannot listen on ${hostLabel(host)}: ${(error as Error).message}`, { cause: error });
+    }
+  }
 }
 
 export async function startCallbackListener(options: ListenerOptions): Promise<CallbackListener> {
   const target = parseRedirectUri(options.redirectUri);
   const waiters: ((callback: Callback) => void)[] = [];
   const pending: Callback[] = [];
-  let delivered = false;
+  /** Set when a callback was answered with an ok page: the login is complete. */
+  let completed = false;
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     let url: URL;
@@ -95,7 +175,7 @@ export async function startCallbackListener(options: ListenerOptions): Promise<C
       return;
     }
     if (url.pathname !== target.path) {
-      if (url.pathname !== '/favicon.ico') options.onStray?.(`a request to ${url.pathname.slice(0, 80)} (not the redirect path)`);
+      if (url.pathname !== '/favicon.ico') options.onStray?.('a request to another path than the redirect path');
       send(response, 404, { ok: false, title: 'Not found', lines: ['This address only receives a login redirect.'] });
       return;
     }
@@ -118,15 +198,20 @@ export async function startCallbackListener(options: ListenerOptions): Promise<C
       });
       return;
     }
-    if (delivered) {
+    if (completed) {
       send(response, 409, { ok: false, title: 'Already done', lines: ['This login has already been completed. You may close this window.'] });
       return;
     }
-    delivered = true;
+    if (pending.length >= MAX_PENDING) {
+      options.onStray?.('a callback while too many others with this state were waiting');
+      send(response, 503, { ok: false, title: 'Busy', lines: ['Too many responses at once; if you started this login, reload this page.'] });
+      return;
+    }
     let answered = false;
     const respond = (page: CallbackPage) => {
       if (answered) return;
       answered = true;
+      if (page.ok) completed = true;
       send(response, page.ok ? 200 : 400, page);
     };
     // Never leave the browser spinning if the token exchange hangs.
@@ -137,19 +222,7 @@ export async function startCallbackListener(options: ListenerOptions): Promise<C
     else pending.push(callback);
   };
 
-  const server = createServer(handle);
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new UsageError(`Port ${target.port} on 127.0.0.1 is in use; the redirect URI needs it free.`, { cause: error })
-          : new AuthError('listener_failed', `Cannot listen on 127.0.0.1: ${error.message}`, { cause: error }),
-      );
-    });
-    server.listen(target.port, target.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { servers, port, hosts } = await listenAll(handle, target.hosts, target.port);
   let redirectUri: string;
   if (target.uri) {
     const uri = new URL(target.uri.href);
@@ -161,18 +234,25 @@ export async function startCallbackListener(options: ListenerOptions): Promise<C
 
   return {
     redirectUri,
+    hosts,
     next: () =>
       new Promise<Callback>((resolve) => {
         const ready = pending.shift();
         if (ready) resolve(ready);
         else waiters.push(resolve);
       }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // A page still being sent gets a moment to arrive before its connection is cut.
-        setTimeout(() => server.closeAllConnections(), 300).unref();
-      }),
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeIdleConnections();
+              // A page still being sent gets a moment to arrive before its connection is cut.
+              setTimeout(() => server.closeAllConnections(), 300).unref();
+            }),
+        ),
+      );
+    },
   };
 }

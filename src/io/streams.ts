@@ -1,4 +1,5 @@
 import type { Streams } from '../deps.js';
+import { UsageError } from '../errors.js';
 import type { Env } from './paths.js';
 
 /** Colour: NO_COLOR (any value) turns it off, FORCE_COLOR (not "0") on; otherwise a TTY gets it. */
@@ -7,6 +8,9 @@ export function wantsColor(isTTY: boolean, env: Env): boolean {
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   return isTTY && env.TERM !== 'dumb';
 }
+
+/** A token or a pasted URL is small; a runaway pipe is not ours to buffer. */
+export const MAX_STDIN_BYTES = 1024 * 1024;
 
 export function processStreams(env: Env): Streams {
   const out = process.stdout;
@@ -22,8 +26,12 @@ export function processStreams(env: Env): Streams {
       let size = 0;
       for await (const chunk of process.stdin) {
         size += (chunk as Buffer).length;
-        // A token or a pasted URL is small; a runaway pipe is not ours to buffer.
-        if (size > 1024 * 1024) throw new Error('standard input is larger than 1 MiB');
+        if (size > MAX_STDIN_BYTES) {
+          process.stdin.destroy();
+          throw new UsageError('Standard input is larger than 1 MiB: that is not a token (nor a pasted URL).', {
+            hint: 'Pipe only the token: e.g. `printf %s "$TOKEN" | scopes inspect -`.',
+          });
+        }
         chunks.push(chunk as Buffer);
       }
       return Buffer.concat(chunks).toString('utf8');

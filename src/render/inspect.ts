@@ -129,6 +129,8 @@ function renderClaims(
   if (inspection.roles.length && inspection.scopeClaim !== 'roles') row('roles', inspection.roles.join(' '));
   for (const name of TIME_CLAIMS) {
     if (claims[name] === undefined) continue;
+    // Some servers (Glewlwyd) send auth_time 0 when they do not know it: that is no time, not 1 January 1970.
+    if (name === 'auth_time' && claims[name] === 0) continue;
     const instant = describeInstant(claims[name], now);
     if (!instant.valid) {
       row(name, style.warn(`invalid time (${JSON.stringify(claims[name])?.slice(0, 40)})`));

@@ -20,7 +20,7 @@ describe('the loopback redirect listener', () => {
   });
 
   it.each([
-    { description: 'another path', path: '/other?state=the-state&code=x', status: 404, stray: 'not the redirect path' },
+    { description: 'another path', path: '/other?state=the-state&code=x', status: 404, stray: 'another path than the redirect path' },
     { description: 'no state', path: '/callback?code=x', status: 400, stray: 'without state' },
     { description: 'a wrong state', path: '/callback?code=x&state=forged', status: 400, stray: 'does not match' },
     { description: 'two states', path: '/callback?code=x&state=the-state&state=forged', status: 400, stray: 'does not match' },

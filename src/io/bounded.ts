@@ -1,0 +1,104 @@
+/**
+ * Reads from outside with a cap enforced while reading, never after: a file in a cloned repository, a server's
+ * answer or a pipe can be huge, endless (/dev/zero) or never-ending (a FIFO nobody writes to).
+ */
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { NetworkError, UsageError } from '../errors.js';
+
+/** What a file that is not a regular file is, in words. */
+function kindOf(stats: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+const formatBytes = (bytes: number): string => (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
+
+/**
+ * A regular file's text, read up to `maxBytes`; `undefined` when it does not exist.
+ * Opened with O_NONBLOCK so a FIFO cannot hang the open, then fstat'ed (a symlink is followed, and judged by what it
+ * points at): a directory, FIFO, device or socket is refused at once.
+ * @param what how a person knows the file, as it reads after "Cannot read": `the manifest`, `config file`.
+ * @throws UsageError (exit 2) "Cannot read {what} {path}: {why}": not a regular file, larger than the cap, unreadable.
+ */
+export async function readBoundedFile(path: string, maxBytes: number, what: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new UsageError(`Cannot read ${what} ${path}: it is a directory, not a file.`);
+    throw new UsageError(`Cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new UsageError(`Cannot read ${what} ${path}: it is ${kindOf(stats)}, not a regular file.`);
+    if (stats.size > maxBytes) throw new UsageError(`Cannot read ${what} ${path}: it is larger than ${formatBytes(maxBytes)} (${stats.size} bytes).`);
+    // The size can change (or lie, for special files that claim to be regular): the cap holds while reading too.
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) throw new UsageError(`Cannot read ${what} ${path}: it is larger than ${formatBytes(maxBytes)}.`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`Cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Raised inside a response body stream when it passes the cap; found again in openid-client's error causes. */
+export class BodyTooLargeError extends NetworkError {
+  constructor(url: string, maxBytes: number) {
+    super('response_too_large', `The answer of ${url} is larger than ${formatBytes(maxBytes)}; it was not read further.`);
+  }
+}
+
+/** Statuses whose responses have no body (a Response with one cannot be built for them). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * The same response, with a body that errors (BodyTooLargeError) as soon as more than `maxBytes` arrive: whoever
+ * reads it (openid-client's `response.json()`, jose, the probe engine) holds at most the cap in memory. A declared
+ * Content-Length over the cap is refused before a byte is read.
+ */
+export function capResponse(response: Response, url: string, maxBytes: number): Response {
+  if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    void response.body.cancel().catch(() => undefined);
+    throw new BodyTooLargeError(url, maxBytes);
+  }
+  let seen = 0;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > maxBytes) controller.error(new BodyTooLargeError(url, maxBytes));
+      else controller.enqueue(chunk);
+    },
+  });
+  const capped = new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
+  // openid-client and jose read these; a Response built by hand has them empty.
+  Object.defineProperty(capped, 'url', { value: response.url });
+  Object.defineProperty(capped, 'redirected', { value: response.redirected });
+  return capped;
+}
+
+/** Finds a BodyTooLargeError among an error's causes (openid-client wraps the body's failure). */
+export function tooLargeCause(error: unknown): BodyTooLargeError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 6; depth++) {
+    if (current instanceof BodyTooLargeError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
