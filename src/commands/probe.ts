@@ -28,6 +28,10 @@ export interface ProbeCommandOptions {
   readonly allowUnsafe: boolean;
   readonly presets: readonly string[];
   readonly implies: readonly string[];
+  /** `--login`: on a missing scope or step-up, log in for it, probe again, show before/after. */
+  readonly login?: boolean;
+  /** Receives the results (for `--login`'s before/after). */
+  readonly onResults?: (results: ProbeResult[]) => void;
 }
 
 const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -37,6 +41,8 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   const method = options.method.trim().toUpperCase();
   if (!METHODS.includes(method)) throw new UsageError(`--method: expected one of ${METHODS.join(', ')}, got "${excerpt(options.method, 40)}".`);
   const flagRules = ruleFlags(options.presets, options.implies);
+  const { checkLoginFlags } = await import('./probe-login.js');
+  checkLoginFlags(Boolean(options.login), globals.json, options.token);
   const context = await commandContext(deps, globals);
   const profile = context.resolved.profile;
 
@@ -76,6 +82,12 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   const report = { results, missing: scopesToAdd(results, token.granted, rules), granted: token.known ? token.granted : null, profile: context.resolved.name, api };
   if (globals.json) deps.io.out.write(`${JSON.stringify(probeJson(report))}\n`);
   else deps.io.out.write(renderProbe(report, styleFor(deps.io.out)));
+  options.onResults?.(results);
+  if (options.login) {
+    const { loginAndProbeAgain } = await import('./probe-login.js');
+    const again = await loginAndProbeAgain(deps, globals, results, report.missing, (collect) => runProbe(deps, globals, { ...options, login: false, onResults: collect }));
+    if (again !== undefined) return again;
+  }
 
   if (results.every((result) => result.outcome === 'error')) {
     context.info(`${results.length === 1 ? 'The endpoint' : `None of the ${results.length} endpoints`} could be probed.`);
@@ -209,6 +221,7 @@ export const probeAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     allowUnsafe?: boolean;
     preset?: string[];
     implies?: string[];
+    login?: boolean;
   }>();
   return runProbe(deps, globalsOf(command, deps), {
     urls: (command.processedArgs[0] as string[] | undefined) ?? [],
@@ -220,5 +233,6 @@ export const probeAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     allowUnsafe: Boolean(options.allowUnsafe),
     presets: options.preset ?? [],
     implies: options.implies ?? [],
+    login: Boolean(options.login),
   });
 };
