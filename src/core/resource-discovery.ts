@@ -81,6 +81,24 @@ export function authorizationServerMetadataUrls(issuer: string): { url: string; 
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
+/** Visible ASCII only: what a server sends here reaches a terminal, where control characters could rewrite the screen. */
+const VISIBLE = /^[\x21-\x7E]+$/;
+
+function isVisibleUrl(value: string): boolean {
+  if (!VISIBLE.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** Control characters (C0 but newline, DEL, C1) as `\u{…}` escapes, for text a server chose. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g, (char) => `\\u{${char.charCodeAt(0).toString(16)}}`);
+}
+
 function stringList(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) return undefined;
   return value.filter(isString).slice(0, MAX_LIST);
@@ -95,13 +113,14 @@ export function readResourceMetadata(body: unknown): ResourceMetadata | { readon
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { invalid: 'it is not a JSON object' };
   const record = body as Record<string, unknown>;
   if (!isString(record.resource) || record.resource === '') return { invalid: 'it has no "resource" string (REQUIRED, RFC 9728 §2)' };
-  const servers = stringList(record.authorization_servers) ?? [];
-  const scopes = stringList(record.scopes_supported);
+  // Entries that are not plain http(s) URLs are dropped: they could be neither fetched nor shown safely.
+  const servers = (stringList(record.authorization_servers) ?? []).filter(isVisibleUrl);
+  const scopes = stringList(record.scopes_supported)?.filter((scope) => VISIBLE.test(scope));
   return {
     resource: record.resource,
     authorizationServers: servers,
     scopesSupported: scopes === undefined ? undefined : parseScopes(scopes),
-    resourceName: isString(record.resource_name) ? record.resource_name.slice(0, 200) : undefined,
+    resourceName: isString(record.resource_name) ? printable(record.resource_name.slice(0, 200)) : undefined,
     bearerMethodsSupported: stringList(record.bearer_methods_supported),
   };
 }

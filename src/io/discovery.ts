@@ -11,6 +11,7 @@ import {
   chooseScopes,
   issuerMismatch,
   pkceSupport,
+  printable,
   protectedResourceMetadataUrls,
   readResourceMetadata,
   resourceMismatch,
@@ -331,7 +332,7 @@ export async function discoverServer(issuer: string, env: DiscoveryEnvironment, 
 /** The line `discover` and `login --explain` print for a step. */
 export function formatStep(step: DiscoveryStep, index: number): string {
   if (step.kind === 'fetch') {
-    return `${index + 1}. GET ${step.url}\n   ${step.purpose}: ${step.status === null ? 'no answer' : `HTTP ${step.status}`}, ${step.outcome}`;
+    return printable(`${index + 1}. GET ${step.url}\n   ${step.purpose}: ${step.status === null ? 'no answer' : `HTTP ${step.status}`}, ${step.outcome}`);
   }
-  return `${index + 1}. ${step.subject}: ${step.value}\n   because ${step.rule}`;
+  return printable(`${index + 1}. ${step.subject}: ${step.value}\n   because ${step.rule}`);
 }
