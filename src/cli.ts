@@ -236,7 +236,7 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
       .option('--manifest <file>', 'scope manifest (JSON or YAML)')
       .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 document (JSON or YAML)'),
   )
-    .addHelpText('after', examples(['scopes minimal --manifest scopes.manifest.json', 'scopes minimal --openapi openapi.yaml "GET /v1/videos" "POST /v1/videos/{id}/export"', 'scopes login --scope "$(scopes minimal --manifest scopes.manifest.json)"']))
+    .addHelpText('after', examples(['scopes minimal --manifest scopes.manifest.json', 'scopes minimal --openapi openapi.yaml "GET /v1/videos" "POST /v1/videos/{id}/export"', 'scopes login --keep-oidc --scope "$(scopes minimal --manifest scopes.manifest.json)"']))
     .action(run(async () => (await import('./commands/minimal.js')).minimalAction(deps, globalsOf)));
 }
 
