@@ -92,6 +92,7 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
 
   // From a resource URL (RFC 9728, MCP): the chain decides issuer, client, resource and scopes.
   const resourceFlags = { ...options, explain: Boolean(options.explain), allowNoPkceMetadata: Boolean(options.allowNoPkceMetadata) };
+  if (options.explain && options.resource.length !== 1) context.warn('--explain shows how a login from one --resource URL is found; without exactly one --resource there is nothing to explain.');
   const fromResource = startsFromResource(resourceFlags, saved) ? await prepareResourceLogin(context, resourceFlags, saved) : undefined;
   if (fromResource) {
     options = {

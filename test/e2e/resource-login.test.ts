@@ -201,3 +201,13 @@ describe('scopes login --resource (no issuer)', () => {
     expect(JSON.parse(picked.stdout).issuer).toBe(other.issuer);
   });
 });
+
+describe('Client ID Metadata Documents', () => {
+  it('refuses an https client id where the server does not advertise client_id_metadata_document_supported', async () => {
+    const box = await sandbox();
+    const result = await box.run(['login', '--resource', mcp.resource, '--client-id', 'https://client.example.test/scopes.json', '--timeout', '20']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`is a Client ID Metadata Document URL, but ${provider.issuer} does not advertise client_id_metadata_document_supported`);
+    expect(result.stderr).not.toContain('/auth?');
+  });
+});

@@ -27,7 +27,7 @@ export interface McpConfiguration {
   challengeScope?: string;
   /** The metadata's `resource`; default `${url}/mcp`. */
   resource?: string;
-  /** The metadata's `authorization_servers`; default the issuer given to setIssuer. Use `${url}/as-mismatch`, `${url}/as-no-pkce`. */
+  /** The metadata's `authorization_servers`; default the issuer given to setIssuer. Use `${url}/as-mismatch`, `${url}/as-no-pkce`, `${url}/as-cimd`. */
   authorizationServers?: string[];
 }
 
@@ -92,6 +92,10 @@ export async function startMcpResourceServer(): Promise<McpResourceServer> {
       const metadata = await providerMetadata();
       delete metadata.code_challenge_methods_supported;
       return json(res, 200, { ...metadata, issuer: `${url}/as-no-pkce` });
+    }
+    if (path === '/.well-known/oauth-authorization-server/as-cimd') {
+      // A server that accepts Client ID Metadata Documents (an https URL as client_id), as MCP 2026-07-28 describes.
+      return json(res, 200, { ...(await providerMetadata()), issuer: `${url}/as-cimd`, client_id_metadata_document_supported: true });
     }
     if (path === '/mcp') {
       const header = req.headers.authorization;
