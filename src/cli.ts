@@ -99,9 +99,14 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     .option('--timeout <seconds>', 'give up waiting for the browser after this long', positiveInteger('--timeout'), 300)
     .addOption(new Option('--storage <kind>', 'where to keep the secrets').choices(['keychain', 'file']))
     .option('--strict', 'exit 1 when a requested scope was not granted')
+    .option('--explain', 'with --resource: print how the authorization server, client and scopes were found')
+    .option('--force', "ask for scopes the server's scopes_supported does not list")
+    .option('--allow-no-pkce-metadata', 'with --resource: go on when the server metadata does not list PKCE S256')
+    .option('--keep-oidc', 'keep openid / offline_access that the last login had')
     .addHelpText(
       'after',
       examples([
+        'scopes login --resource https://mcp.example.com/mcp',
         'scopes login --issuer https://auth.example.com --client-id abc --scope "openid offline_access videos:read"',
         'scopes login --add-scope export:write',
         'scopes login --profile ci --storage file --no-browser',
@@ -115,6 +120,7 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     .description('print one valid access token (refreshing it when needed) and nothing else')
     .option('--min-ttl <seconds>', 'refresh when the token expires within this many seconds', positiveInteger('--min-ttl', true), 60)
     .option('--force-refresh', 'refresh even if the stored token is still valid')
+    .option('--need <scopes>', 'print the token only if its granted scopes cover these (else exit 1); may repeat', collect)
     .addHelpText(
       'after',
       examples([
@@ -129,6 +135,7 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     .command('exec')
     .description('run a command with a fresh access token in its environment (never on its command line)')
     .option('--env <name>', 'environment variable to set', 'SCOPES_ACCESS_TOKEN')
+    .option('--need <scopes>', 'run only if the token covers these scopes (else exit 1); may repeat', collect)
     .argument('<command...>', 'the command and its arguments, after --')
     .addHelpText('after', examples(['scopes exec -- sh -c \'curl -H "Authorization: Bearer $SCOPES_ACCESS_TOKEN" https://api.example.com/v1/videos\'', 'scopes exec --env API_TOKEN -- npm run sync']))
     .action(run(async () => (await import('./commands/exec.js')).execAction(deps, globalsOf)));
@@ -146,6 +153,16 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     .option('--no-revoke', 'only delete locally')
     .addHelpText('after', examples(['scopes logout', 'scopes logout --profile work --no-revoke', 'scopes logout --all']))
     .action(run(async () => (await import('./commands/logout.js')).logoutAction(deps, globalsOf)));
+
+  program
+    .command('discover')
+    .description('from a resource URL to its authorization server (RFC 9728, RFC 8414): each document, each decision and why')
+    .argument('<url>', 'the resource (an MCP server, an API)')
+    .option('--issuer <url>', 'pick this one when the resource names several authorization servers')
+    .option('-s, --scope <scopes>', 'scopes a login would ask for (overrides the challenge and the metadata); may repeat', collect)
+    .option('--allow-no-pkce-metadata', 'go on when the server metadata does not list PKCE S256')
+    .addHelpText('after', examples(['scopes discover https://mcp.example.com/mcp', 'scopes discover https://api.example.com/v1 --json | jq .steps']))
+    .action(run(async () => (await import('./commands/discover.js')).discoverAction(deps, globalsOf)));
 
   registerLaterCommands(program, deps, run);
   return program;
@@ -193,7 +210,8 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
       .option('--concurrency <n>', 'requests at once', positiveInteger('--concurrency'), 8)
       .option('--timeout <seconds>', 'per-request timeout', positiveInteger('--timeout'), 10)
       .option('--allow-unsafe', 'also send POST, PUT, PATCH and DELETE')
-      .option('--allow-insecure', 'send the token even over plain http to a host that is not loopback'),
+      .option('--allow-insecure', 'send the token even over plain http to a host that is not loopback')
+      .option('--login', 'on a missing scope or a step-up challenge, log in for it right away, then probe again'),
   )
     .addHelpText('after', examples(['scopes probe https://api.example.com/v1/videos', 'scopes probe --manifest scopes.manifest.json', 'scopes probe /v1/jobs/7 --json']))
     .action(run(async () => (await import('./commands/probe.js')).probeAction(deps, globalsOf)));
@@ -221,7 +239,7 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
       .option('--manifest <file>', 'scope manifest (JSON or YAML)')
       .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 document (JSON or YAML)'),
   )
-    .addHelpText('after', examples(['scopes minimal --manifest scopes.manifest.json', 'scopes minimal --openapi openapi.yaml "GET /v1/videos" "POST /v1/videos/{id}/export"', 'scopes login --scope "$(scopes minimal --manifest scopes.manifest.json)"']))
+    .addHelpText('after', examples(['scopes minimal --manifest scopes.manifest.json', 'scopes minimal --openapi openapi.yaml "GET /v1/videos" "POST /v1/videos/{id}/export"', 'scopes login --keep-oidc --scope "$(scopes minimal --manifest scopes.manifest.json)"']))
     .action(run(async () => (await import('./commands/minimal.js')).minimalAction(deps, globalsOf)));
 }
 

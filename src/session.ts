@@ -278,6 +278,11 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
   }
   const previousScope = current.scope ?? state?.granted ?? [];
   const granted = scopesFromTokenResponse(response, previousScope);
+  // A narrower answer is the server's right (RFC 6749 §6 lets the access token be narrower), but never hidden.
+  const lost = previousScope.filter((scope) => !granted.granted.includes(scope));
+  if (lost.length > 0) {
+    context.warn(`The refresh returned fewer scopes than the stored token had: ${lost.join(' ')} ${lost.length === 1 ? 'is' : 'are'} gone (now ${granted.granted.join(' ') || 'no scope'}).`);
+  }
   const expiresIn = response.expiresIn();
   const secrets: Secrets = {
     // No new refresh token in the response means the old one stays valid (RFC 6749 §6).

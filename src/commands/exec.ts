@@ -9,6 +9,8 @@ import { commandContext } from './context.js';
 export interface ExecOptions {
   readonly envName: string;
   readonly command: readonly string[];
+  /** `--need`: run only with a token whose granted scopes cover these (else exit 1, nothing run). */
+  readonly need?: readonly string[] | undefined;
 }
 
 /** `scopes exec`: the token goes into the child's environment, never onto a command line where `ps` shows it. */
@@ -17,10 +19,10 @@ export async function runExec(deps: Deps, globals: GlobalOptions, options: ExecO
   const [program, ...args] = options.command;
   if (!program) throw new UsageError('scopes exec needs a command after --.');
   const context = await commandContext(deps, globals);
-  const token = await getAccessToken(
-    { deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn },
-    { minTtl: 60, forceRefresh: false },
-  );
+  const request = { minTtl: 60, forceRefresh: false };
+  const token = options.need?.length
+    ? await (await import('./need.js')).tokenCovering(context, options.need, request)
+    : await getAccessToken({ deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn }, request);
   return await new Promise<number>((resolve) => {
     const child = spawn(program, args, { stdio: 'inherit', env: { ...process.env, ...deps.env, [options.envName]: token.accessToken } });
     // As shells report them: 127 not found, 126 found but not runnable, 128 + n killed by signal n. These are the
@@ -35,4 +37,4 @@ export async function runExec(deps: Deps, globals: GlobalOptions, options: ExecO
 }
 
 export const execAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) =>
-  runExec(deps, globalsOf(command, deps), { envName: command.opts<{ env: string }>().env, command: command.args });
+  runExec(deps, globalsOf(command, deps), { envName: command.opts<{ env: string }>().env, command: command.args, need: command.opts<{ need?: string[] }>().need });

@@ -18,6 +18,8 @@ import { grantJson, renderGrant } from '../render/grant.js';
 import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage, withCredentialLock } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
+import { prepareResourceLogin, startsFromResource } from './login-resource.js';
+import { checkScopesBeforeBrowser, explainInvalidScope, keepOrWarnDropped, loginLine, resourceProfileFields, supportedScopes, withoutImplied } from './login-checks.js';
 
 export interface LoginOptions {
   readonly issuer?: string | undefined;
@@ -34,6 +36,14 @@ export interface LoginOptions {
   readonly timeoutSeconds: number;
   readonly storage?: StorageKind | undefined;
   readonly strict: boolean;
+  /** Print the discovery chain from `--resource` before logging in. */
+  readonly explain?: boolean;
+  /** Ask for scopes the server's scopes_supported does not list. */
+  readonly force?: boolean;
+  /** Go on when the discovered metadata does not list S256. */
+  readonly allowNoPkceMetadata?: boolean;
+  /** Keep openid / offline_access that the last login had. */
+  readonly keepOidc?: boolean;
 }
 
 /** Parameters the flow itself sets; a `--param` may not override them, or PKCE and state would be meaningless. */
@@ -72,19 +82,35 @@ const OFFLINE_HINT =
   'refresh_token grant, or the server only issues one with prompt=consent, or it ignores offline_access ' +
   '(some servers use their own parameter, e.g. Google access_type=offline: try --param access_type=offline).';
 
-export async function runLogin(deps: Deps, globals: GlobalOptions, options: LoginOptions): Promise<number> {
+export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginOptions): Promise<number> {
+  let options = given;
   if (options.device && options.manual) throw new UsageError('--device and --manual are two ways to log in without a local browser: choose one.');
   if (options.manual && !options.browser) throw new UsageError('--manual and --no-browser do not go together: --manual already prints the URL and opens nothing.');
   const context = await commandContext(deps, globals);
   const saved = context.resolved.profile;
   const previous = await readSessionState(context.stateDirectory, context.resolved.name);
 
+  // From a resource URL (RFC 9728, MCP): the chain decides issuer, client, resource and scopes.
+  const resourceFlags = { ...options, explain: Boolean(options.explain), allowNoPkceMetadata: Boolean(options.allowNoPkceMetadata) };
+  if (options.explain && options.resource.length !== 1) context.warn('--explain shows how a login from one --resource URL is found; without exactly one --resource there is nothing to explain.');
+  const fromResource = startsFromResource(resourceFlags, saved) ? await prepareResourceLogin(context, resourceFlags, saved) : undefined;
+  if (fromResource) {
+    options = {
+      ...options,
+      issuer: fromResource.discovery.issuer,
+      clientId: fromResource.clientId,
+      resource: [fromResource.discovery.resource],
+      scope: options.scope.length ? options.scope : fromResource.discovery.scopes.scopes.length ? [fromResource.discovery.scopes.scopes.join(' ')] : [],
+    };
+  }
+
   let requested = parseScopes(options.scope.length ? options.scope : (saved.scopes ?? []));
   if (options.addScope.length) {
     // Incremental consent: what the profile holds now plus the new scopes (MCP 2026-07-28 step-up rule).
     const holds = previous?.granted ?? saved.scopes ?? [];
-    requested = unionScopes(unionScopes(holds, requested), parseScopes(options.addScope));
+    requested = withoutImplied(unionScopes(unionScopes(holds, requested), parseScopes(options.addScope)), compileRules(saved));
   }
+  requested = keepOrWarnDropped(context, previous?.requested ?? [], requested, Boolean(options.keepOidc));
   const profile = effectiveProfile(saved, options, requested);
   if (profile.clientCredentials) {
     throw new UsageError(`Profile "${context.resolved.name}" uses the client-credentials grant: it has no login. Use \`scopes token\`.`);
@@ -101,9 +127,18 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, options: Logi
   // Fail on an unreachable keychain now, not after the user has clicked through the consent screen.
   await (store as { probe?: () => Promise<void> }).probe?.();
 
-  const config = await connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
+  const config = fromResource?.config ?? (await connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) }));
+  const supported = supportedScopes(config.serverMetadata().scopes_supported, fromResource?.discovery.resourceMetadata.scopesSupported);
+  const line = (scopes: readonly string[]) => loginLine(context.resolved.name, given, saved, scopes);
+  checkScopesBeforeBrowser(context, requested, supported, Boolean(options.force), line);
   const flow = { context, config, profile, requested, options };
-  const { tokens, respond } = options.device ? await deviceFlow(flow) : await codeFlow(flow);
+  let started: FlowResult;
+  try {
+    started = options.device ? await deviceFlow(flow) : await codeFlow(flow);
+  } catch (error) {
+    throw explainInvalidScope(error, requested, supported, line);
+  }
+  const { tokens, respond } = started;
   try {
     const response = scopesFromTokenResponse(tokens, requested);
     const idTokenClaims = tokens.id_token ? (tokens.claims() as Record<string, unknown> | undefined) ?? null : null;
@@ -160,6 +195,7 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, options: Logi
         redirectUri: options.redirectUri,
         authorizationParams: Object.keys(options.params).length ? profile.authorizationParams : undefined,
         storage: options.storage ?? (storageKind !== (saved.storage ?? 'keychain') ? storageKind : undefined),
+        ...(fromResource ? resourceProfileFields(fromResource, saved, options.resource[0]!) : {}),
       },
       context.location,
     );
@@ -556,6 +592,10 @@ export const loginAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     timeout: number;
     storage?: StorageKind;
     strict?: boolean;
+    explain?: boolean;
+    force?: boolean;
+    allowNoPkceMetadata?: boolean;
+    keepOidc?: boolean;
   }>();
   return runLogin(deps, globalsOf(command, deps), {
     issuer: o.issuer,
@@ -572,5 +612,9 @@ export const loginAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     timeoutSeconds: o.timeout,
     storage: o.storage,
     strict: Boolean(o.strict),
+    explain: Boolean(o.explain),
+    force: Boolean(o.force),
+    allowNoPkceMetadata: Boolean(o.allowNoPkceMetadata),
+    keepOidc: Boolean(o.keepOidc),
   });
 };

@@ -32,6 +32,10 @@ export interface ProbeCommandOptions {
   readonly allowInsecure?: boolean;
   readonly presets: readonly string[];
   readonly implies: readonly string[];
+  /** `--login`: on a missing scope or step-up, log in for it, probe again, show before/after. */
+  readonly login?: boolean;
+  /** Receives the results (for `--login`'s before/after). */
+  readonly onResults?: (results: ProbeResult[]) => void;
 }
 
 const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -41,6 +45,8 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   const method = options.method.trim().toUpperCase();
   if (!METHODS.includes(method)) throw new UsageError(`--method: expected one of ${METHODS.join(', ')}, got "${excerpt(options.method, 40)}".`);
   const flagRules = ruleFlags(options.presets, options.implies);
+  const { checkLoginFlags } = await import('./probe-login.js');
+  checkLoginFlags(Boolean(options.login), globals.json, options.token);
   const context = await commandContext(deps, globals);
   const profile = context.resolved.profile;
 
@@ -81,6 +87,12 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   const report = { results, missing: scopesToAdd(results, token.granted, rules), granted: token.known ? token.granted : null, profile: context.resolved.name, api };
   if (globals.json) deps.io.out.write(`${JSON.stringify(probeJson(report))}\n`);
   else deps.io.out.write(renderProbe(report, styleFor(deps.io.out)));
+  options.onResults?.(results);
+  if (options.login) {
+    const { loginAndProbeAgain } = await import('./probe-login.js');
+    const again = await loginAndProbeAgain(deps, globals, results, report.missing, (collect) => runProbe(deps, globals, { ...options, login: false, onResults: collect }));
+    if (again !== undefined) return again;
+  }
 
   if (results.every((result) => result.outcome === 'error')) {
     context.info(`${results.length === 1 ? 'The endpoint' : `None of the ${results.length} endpoints`} could be probed.`);
@@ -218,6 +230,7 @@ export const probeAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     allowInsecure?: boolean;
     preset?: string[];
     implies?: string[];
+    login?: boolean;
   }>();
   return runProbe(deps, globalsOf(command, deps), {
     urls: (command.processedArgs[0] as string[] | undefined) ?? [],
@@ -230,5 +243,6 @@ export const probeAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     allowInsecure: Boolean(options.allowInsecure),
     presets: options.preset ?? [],
     implies: options.implies ?? [],
+    login: Boolean(options.login),
   });
 };

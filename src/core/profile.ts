@@ -31,6 +31,13 @@ export interface Profile {
   readonly clientCredentials?: boolean;
   /** Where the secrets of this profile were stored at login (an extension of the SPEC, so later commands find them). */
   readonly storage?: StorageKind;
+  /**
+   * Clients registered dynamically (RFC 7591), by the issuer they were registered at: a registration is used with that
+   * issuer only (MCP 2026-07-28). No secret: they are public clients.
+   */
+  readonly registrations?: Readonly<Record<string, { readonly clientId: string; readonly registeredAt: string }>>;
+  /** The resource URL this profile's issuer was found from (`login --resource` without an issuer, RFC 9728). */
+  readonly discoveredFrom?: string;
 }
 
 const URL_FIELDS = [
@@ -44,6 +51,7 @@ const URL_FIELDS = [
   'jwksUri',
   'redirectUri',
   'api',
+  'discoveredFrom',
 ] as const;
 const STRING_FIELDS = ['clientId', 'clientSecretEnv', 'audience', 'manifest'] as const;
 const KNOWN_FIELDS = new Set<string>([
@@ -56,6 +64,7 @@ const KNOWN_FIELDS = new Set<string>([
   'preset',
   'clientCredentials',
   'storage',
+  'registrations',
 ]);
 
 /** Profile names end up in file names and keychain accounts: keep them to a safe alphabet. */
@@ -129,6 +138,14 @@ export function validateProfile(raw: unknown, where: string): { profile: Profile
       } else profile[key] = value;
     } else if (key === 'clientCredentials') {
       if (typeof value !== 'boolean') problems.push('clientCredentials: expected true or false.');
+      else profile[key] = value;
+    } else if (key === 'registrations') {
+      const valid =
+        isPlainObject(value) &&
+        Object.entries(value).every(
+          ([issuer, entry]) => isHttpUrl(issuer) && isPlainObject(entry) && typeof entry.clientId === 'string' && entry.clientId !== '' && typeof entry.registeredAt === 'string',
+        );
+      if (!valid) problems.push('registrations: expected an object mapping an issuer URL to { "clientId", "registeredAt" }.');
       else profile[key] = value;
     } else if (key === 'storage') {
       if (value !== 'keychain' && value !== 'file') problems.push('storage: expected "keychain" or "file".');

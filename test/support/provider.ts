@@ -73,6 +73,8 @@ export interface TestProviderOptions {
   port?: number;
   /** Shown on the pages, e.g. 'scopes demo provider'; default 'scopes test provider'. */
   title?: string;
+  /** Open dynamic client registration (RFC 7591) at `/reg`, as MCP servers' authorization servers offer; default off. */
+  registration?: boolean;
   /** Reuse detection is always on: a consumed refresh token presented again revokes the grant. */
   refreshTokenReuseGraceSeconds?: never;
 }
@@ -290,6 +292,7 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
+        registration: { enabled: Boolean(options.registration) },
         introspection: {
           enabled: true,
           // A client may introspect its own tokens, and the confidential ci-client any token.
@@ -489,7 +492,8 @@ function recordEvents(provider: OidcProvider, events: ProviderEvent[]): void {
   });
 
   for (const name of ['grant.success', 'authorization.accepted', 'authorization.success', 'interaction.ended', 'device_authorization.success']) {
-    provider.on(name, (ctx: any) => events.push({ name, detail: { clientId: client(ctx), grantType: ctx?.oidc?.params?.grant_type } }));
+    // The resource indicator(s) the request carried (RFC 8707), so tests can see it reach the token endpoint on refresh.
+    provider.on(name, (ctx: any) => events.push({ name, detail: { clientId: client(ctx), grantType: ctx?.oidc?.params?.grant_type, resource: ctx?.oidc?.params?.resource } }));
   }
   provider.on('grant.revoked', (ctx: any, grantId: string) => events.push({ name: 'grant.revoked', detail: { clientId: client(ctx), grantId } }));
   provider.on('interaction.started', (_ctx: any, prompt: { name?: string; reasons?: string[] }) =>

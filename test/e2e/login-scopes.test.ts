@@ -1,0 +1,82 @@
+/**
+ * What `login` tells the user about the scopes it asks for, read from the user's screen (stderr) of the real binary
+ * against the real provider: a typo caught before the browser opens, an `invalid_scope` answer explained with the
+ * line that leaves the culprit out, and openid / offline_access that a narrower login would drop.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../support/cli.js';
+import { startTestProvider, type TestProvider } from '../support/provider.js';
+
+let provider: TestProvider;
+const sandboxes: Sandbox[] = [];
+
+beforeAll(async () => {
+  provider = await startTestProvider();
+});
+afterAll(async () => {
+  await provider.close();
+});
+afterEach(async () => {
+  await Promise.all(sandboxes.splice(0).map((box) => box.cleanup()));
+});
+
+async function sandbox(): Promise<Sandbox> {
+  const box = await createSandbox();
+  sandboxes.push(box);
+  return box;
+}
+
+const login = (box: Sandbox, scopes: string, extra: string[] = []) =>
+  box.run(['login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--resource', provider.resource, '--scope', scopes, '--timeout', '20', ...extra]);
+
+describe('scopes checked before the browser opens', () => {
+  it('stops a misspelt scope with "did you mean" and exit 2, before any request to the authorization endpoint', async () => {
+    const box = await sandbox();
+    const before = provider.events.length;
+    const result = await login(box, 'openid offline_access vidoes:read');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("The server does not list this scope in its scopes_supported:\n  vidoes:read  (did you mean videos:read?)");
+    expect(result.stderr).toContain('the browser was not opened');
+    expect(result.stderr).toContain(`With the suggested names: scopes login --issuer ${provider.issuer} --client-id ${provider.publicClientId} --resource ${provider.resource} --scope 'openid offline_access videos:read'`);
+    expect(result.stderr).toContain('add --force');
+    expect(result.stderr).not.toContain('/auth?');
+    expect(provider.events.slice(before).some((event) => event.name.startsWith('interaction') || event.name.startsWith('authorization'))).toBe(false);
+  });
+
+  it('asks anyway with --force, and after invalid_scope names the scope the server does not list and the line without it', async () => {
+    const box = await sandbox();
+    // A look-alike character (é) pasted into a scope: oidc-provider rejects it with invalid_scope (RFC 6749 §3.3 syntax).
+    const result = await login(box, 'openid offline_access vidéos:read', ['--force']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('vidéos:read  (did you mean videos:read?)');
+    expect(result.stderr).toContain('Asking anyway (--force).');
+    expect(result.stderr).toContain('invalid_scope');
+    expect(result.stderr).toContain("Not in the server's scopes_supported: vidéos:read");
+    expect(result.stderr).toContain(`Without it: scopes login --issuer ${provider.issuer} --client-id ${provider.publicClientId} --resource ${provider.resource} --scope 'openid offline_access'`);
+  });
+});
+
+describe('dropping openid / offline_access', () => {
+  it('says what a login without offline_access costs, and --keep-oidc keeps both', async () => {
+    const box = await sandbox();
+    expect((await login(box, 'openid offline_access videos:read')).code).toBe(0);
+
+    // As the README's recipe does: --scope "$(scopes minimal …)" names only API scopes.
+    const narrowed = await login(box, 'videos:read', ['--json']);
+    expect(narrowed.code, narrowed.stderr).toBe(0);
+    expect(narrowed.stderr).toContain('This login drops offline_access, which the last login asked for: no refresh token: when the access token expires you must run `scopes login` again');
+    expect(narrowed.stderr).toContain('This login drops openid');
+    expect(narrowed.stderr).toContain('Add --keep-oidc to keep it.');
+    expect(JSON.parse(narrowed.stdout).refreshToken).toBe(false);
+
+    // The profile's last login is now the narrow one; log in fully again, then narrow with --keep-oidc.
+    expect((await login(box, 'openid offline_access videos:read')).code).toBe(0);
+    const kept = await login(box, 'videos:read', ['--keep-oidc', '--json']);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stderr).toContain('Keeping openid and offline_access from the last login (--keep-oidc).');
+    expect(kept.stderr).not.toContain('This login drops');
+    const json = JSON.parse(kept.stdout);
+    expect(json.requested).toEqual(['videos:read', 'openid', 'offline_access']);
+    expect(json.refreshToken).toBe(true);
+  });
+});
