@@ -52,10 +52,8 @@ export function findEndpoint(endpoints: readonly Endpoint[], wanted: string, com
   const method = match[1]!.toUpperCase();
   const path = match[2]!;
   const fragment = match[4];
-  const found =
-    matchEndpoint(endpoints, { method, path, ...(fragment === undefined ? {} : { fragment }) }) ??
-    // "#name" is also how people paste a link to a section: the path alone then
-    (fragment === undefined ? undefined : matchEndpoint(endpoints, { method, path }));
+  // A "#name" must be the operation's: answering for the path without it would answer for another operation.
+  const found = matchEndpoint(endpoints, { method, path, ...(fragment === undefined ? {} : { fragment }) });
   if (found) return found;
   const name = `${method} ${path}${fragment ?? ''}`;
   // The same path under another method first (the usual slip), then the nearest spellings.
