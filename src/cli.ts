@@ -221,7 +221,10 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
       .command('check')
       .description('CI gate: do the granted scopes satisfy every endpoint of a manifest or OpenAPI document?')
       .option('--manifest <file>', 'scope manifest (JSON or YAML)')
-      .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 document (JSON or YAML)')
+      .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 or Swagger 2.0 document (JSON or YAML)')
+      .option('--discovery <file>', 'Google API discovery document (JSON)')
+      .option('--har <file>', 'only the operations the requests recorded in this HAR file called')
+      .addOption(new Option('--credential <kind>', 'the credential the caller holds: an OAuth token, or any (an API key alternative needs no scope)').choices(['oauth', 'any']).default('oauth'))
       .option('--token <token>', 'use this access token ("-" reads stdin)')
       .option('--live', 'also probe the safe endpoints')
       .option('--allow-insecure', 'with --live, send the token even over plain http to a host that is not loopback')
@@ -237,7 +240,10 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
       .description('the smallest scope set that satisfies the given endpoints (all by default)')
       .argument('[endpoint...]', 'endpoints as "GET /v1/videos"')
       .option('--manifest <file>', 'scope manifest (JSON or YAML)')
-      .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 document (JSON or YAML)'),
+      .option('--openapi <file>', 'OpenAPI 3.0 / 3.1 or Swagger 2.0 document (JSON or YAML)')
+      .option('--discovery <file>', 'Google API discovery document (JSON)')
+      .option('--har <file>', 'the endpoints the requests recorded in this HAR file called')
+      .addOption(new Option('--credential <kind>', 'the credential the caller holds: an OAuth token, or any (an API key alternative needs no scope)').choices(['oauth', 'any']).default('oauth')),
   )
     .addHelpText('after', examples(['scopes minimal --manifest scopes.manifest.json', 'scopes minimal --openapi openapi.yaml "GET /v1/videos" "POST /v1/videos/{id}/export"', 'scopes login --keep-oidc --scope "$(scopes minimal --manifest scopes.manifest.json)"']))
     .action(run(async () => (await import('./commands/minimal.js')).minimalAction(deps, globalsOf)));

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { OPENID_SCOPES } from '../core/carriers.js';
+import { templateOf } from '../core/har.js';
 import type { Endpoint } from '../core/manifest.js';
 import { satisfies, unusedScopes, type ScopeRules } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
@@ -8,14 +9,19 @@ import { ExitCode, UsageError } from '../errors.js';
 import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
 import { styleFor } from '../render/style.js';
 import { commandContext, type CommandContext } from './context.js';
+import { matchHar, parseCredential, readHar } from './minimal.js';
 import { compileMerged, ruleFlags } from './rules.js';
-import { introspectScopes, loadScopeDocument, resolveToken, type LoadedDocument, type TokenInfo } from './shared.js';import { permitInsecure } from '../io/guard.js';
+import { credentialNotes, endpointsFor, introspectScopes, loadScopeDocument, resolveToken, type Credential, type LoadedDocument, type TokenInfo } from './shared.js';
+import { permitInsecure } from '../io/guard.js';
 import { refuseExposedBearer } from '../io/transport.js';
-
 
 export interface CheckOptions {
   readonly manifest?: string | undefined;
   readonly openapi?: string | undefined;
+  readonly discovery?: string | undefined;
+  /** A HAR file: only the operations its recorded requests called; its token, when all carried the same, is judged. */
+  readonly har?: string | undefined;
+  readonly credential?: Credential | undefined;
   readonly token?: string | undefined;
   readonly live: boolean;
   readonly failOnUnused: boolean;
@@ -38,30 +44,54 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   const context = await commandContext(deps, globals);
   const loaded = await loadScopeDocument(context, options, true);
   if (!loaded) {
-    throw new UsageError('No scope document to check: give --manifest FILE or --openapi FILE (or set "manifest" in the profile).', {
+    throw new UsageError('No scope document to check: give --manifest FILE, --openapi FILE or --discovery FILE (or set "manifest" in the profile).', {
       hint: 'scopes check --manifest scopes.manifest.json',
     });
   }
   for (const warning of loaded.document.warnings) context.warn(warning);
   const rules = compileMerged(context.resolved.profile, loaded.document.rules, flagRules);
-  // Before any token is minted: a --live run that cannot know where the API is should fail at once.
-  const api = options.live ? apiBase(context, loaded) : undefined;
-  if (api !== undefined) {
-    refuseExposedBearer(api, Boolean(options.allowInsecure));
-    if (options.allowInsecure) permitInsecure(deps);
+  const credential = options.credential ?? 'oauth';
+  let documentEndpoints: readonly Endpoint[] = endpointsFor(loaded.document, credential);
+  let tokenFlag = options.token;
+  let har: CheckReport['har'];
+  if (options.har !== undefined) {
+    const { path, reading } = await readHar(deps, options.har);
+    const matched = matchHar(documentEndpoints, reading);
+    documentEndpoints = matched.called.map(({ endpoint }) => endpoint);
+    har = { file: path, requests: reading.requests.length, unmatched: matched.unmatched.map((request) => ({ method: request.method, url: request.url })) };
+    if (reading.tokenCount > 1 && tokenFlag === undefined) context.warn(`The recorded requests carried ${reading.tokenCount} different tokens: judging the profile's token instead (or give --token).`);
+    // The token the application used is the one whose scopes are in question; never printed.
+    if (tokenFlag === undefined && reading.token !== undefined) tokenFlag = reading.token;
   }
-  const token = await grantedOf(context, options.token);
+  // Before any token is minted: a --live run that cannot know where the API is should fail at once.
+  const api = options.live && documentEndpoints.some((endpoint) => endpoint.server === undefined) ? apiBase(context, loaded) : undefined;
+  const token = await grantedOf(context, tokenFlag);
+  if (api !== undefined) refuseExposedBearer(api, Boolean(options.allowInsecure));
+  if (options.live && options.allowInsecure) permitInsecure(deps);
 
-  const endpoints: CheckedEndpoint[] = loaded.document.endpoints.map((endpoint) => {
+  const endpoints: CheckedEndpoint[] = documentEndpoints.map((endpoint) => {
     const verdict = satisfies(token.granted, endpoint.required, rules);
-    return { method: endpoint.method, path: endpoint.path, required: endpoint.required, satisfied: verdict.satisfied, missing: verdict.missing, coveredBy: verdict.coveredBy, live: null };
+    return {
+      method: endpoint.method,
+      path: endpoint.path,
+      required: endpoint.required,
+      satisfied: verdict.satisfied,
+      missing: verdict.missing,
+      coveredBy: verdict.coveredBy,
+      live: null,
+      ...(endpoint.otherCredentials ? { otherCredentials: endpoint.otherCredentials } : {}),
+      ...(endpoint.oauth === false ? { oauth: false } : {}),
+    };
   });
-  if (api !== undefined) await probeLive(context, api, loaded, endpoints, token, rules);
+  if (options.live) await probeLive(context, api, documentEndpoints, endpoints, token, rules);
 
-  const openid = new Set<string>(OPENID_SCOPES);
-  const unused = unusedScopes(token.granted, loaded.document.endpoints.map((endpoint) => endpoint.required), rules).filter((scope) => !openid.has(scope));
+  // openid, profile, email… are the login's, not the API's: unless the document itself asks for them.
+  const used = new Set([...(loaded.document.declaredScopes ?? []), ...documentEndpoints.flatMap((endpoint) => endpoint.required.flat())]);
+  const openid = new Set<string>(OPENID_SCOPES.filter((scope) => !used.has(scope)));
+  const unused = unusedScopes(token.granted, documentEndpoints.map((endpoint) => endpoint.required), rules).filter((scope) => !openid.has(scope));
   const ok = endpoints.every((endpoint) => endpoint.satisfied) && !(options.failOnUnused && unused.length > 0);
-  const report: CheckReport = { ok, document: loaded.path, endpoints, unused, granted: token.granted, source: token.source, failOnUnused: options.failOnUnused };
+  const notes = credentialNotes(documentEndpoints, credential);
+  const report: CheckReport = { ok, document: loaded.path, endpoints, unused, granted: token.granted, source: token.source, failOnUnused: options.failOnUnused, credential, notes, ...(har ? { har } : {}) };
 
   if (globals.json) deps.io.out.write(`${JSON.stringify(checkJson(report))}\n`);
   else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));
@@ -91,10 +121,15 @@ function apiBase(context: CommandContext, loaded: LoadedDocument): string {
   return api;
 }
 
-/** `--live`: the safe endpoints are called too; an API that refuses what the document says is enough fails the check. */
-async function probeLive(context: CommandContext, api: string, loaded: LoadedDocument, endpoints: CheckedEndpoint[], token: TokenInfo, rules: ScopeRules): Promise<void> {
+/**
+ * `--live`: the safe endpoints are called too, each at its own server (the operation's, its path item's, the
+ * document's, else the profile's `api`); an API that refuses what the document says is enough fails the check. A
+ * server the token may not go to (plain http off loopback) is not called. The engine keeps the token within the
+ * origin of each URL (no redirect elsewhere).
+ */
+async function probeLive(context: CommandContext, api: string | undefined, documentEndpoints: readonly Endpoint[], endpoints: CheckedEndpoint[], token: TokenInfo, rules: ScopeRules): Promise<void> {
   const { probeEndpoints } = await import('../probe/engine.js');
-  const documentEndpoints: readonly Endpoint[] = loaded.document.endpoints;
+  const { checkTransport } = await import('../io/transport.js');
   const chosen: number[] = [];
   const targets = [];
   for (const [index, endpoint] of documentEndpoints.entries()) {
@@ -103,13 +138,21 @@ async function probeLive(context: CommandContext, api: string, loaded: LoadedDoc
       endpoints[index] = { ...entry, liveNote: `not called: ${endpoint.method} may change data` };
       continue;
     }
-    const path = endpoint.probe ?? (isTemplated(endpoint.path) ? undefined : endpoint.path);
+    const template = templateOf(endpoint.path);
+    const path = endpoint.probe ?? (isTemplated(template) ? undefined : template);
     if (path === undefined) {
       endpoints[index] = { ...entry, liveNote: 'not called: the path is templated and has no "probe" path' };
       continue;
     }
+    const base = endpoint.server ?? api!;
+    try {
+      checkTransport(base, `The server of ${endpoint.method} ${endpoint.path}`);
+    } catch (error) {
+      endpoints[index] = { ...entry, liveNote: `not called: ${(error as Error).message}` };
+      continue;
+    }
     chosen.push(index);
-    targets.push({ method: endpoint.method, url: `${api}${path}`, declared: endpoint.required, label: `${endpoint.method} ${endpoint.path}` });
+    targets.push({ method: endpoint.method, url: `${base}${path}`, declared: endpoint.required, label: `${endpoint.method} ${endpoint.path}` });
   }
   if (context.deps.io.err.isTTY && targets.length > 1) context.info(`probing ${targets.length} endpoints…`);
   const results = await probeEndpoints(targets, {
@@ -144,10 +187,13 @@ async function probeLive(context: CommandContext, api: string, loaded: LoadedDoc
 
 /** The commander action of `scopes check`: flags to CheckOptions, nothing else. */
 export const checkAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {
-  const o = command.opts<{ manifest?: string; openapi?: string; token?: string; live?: boolean; allowInsecure?: boolean; failOnUnused?: boolean; format: 'text' | 'github'; preset?: string[]; implies?: string[] }>();
+  const o = command.opts<{ manifest?: string; openapi?: string; discovery?: string; har?: string; credential?: string; token?: string; live?: boolean; allowInsecure?: boolean; failOnUnused?: boolean; format: 'text' | 'github'; preset?: string[]; implies?: string[] }>();
   return runCheck(deps, globalsOf(command, deps), {
     manifest: o.manifest,
     openapi: o.openapi,
+    discovery: o.discovery,
+    har: o.har,
+    credential: parseCredential(o.credential),
     token: o.token,
     live: Boolean(o.live),
     allowInsecure: Boolean(o.allowInsecure),

@@ -5,7 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { scopesFromClaims } from '../core/carriers.js';
 import { decodeToken, normalizeToken } from '../core/jwt.js';
-import type { ScopeDocument } from '../core/manifest.js';
+import type { Endpoint, ScopeDocument } from '../core/manifest.js';
 import { UsageError } from '../errors.js';
 import { readBoundedFile } from '../io/bounded.js';
 import { registerSecret } from '../io/guard.js';
@@ -14,20 +14,54 @@ import type { CommandContext } from './context.js';
 
 export interface LoadedDocument {
   readonly path: string;
-  readonly kind: 'manifest' | 'openapi';
+  readonly kind: 'manifest' | 'openapi' | 'discovery';
   readonly document: ScopeDocument;
 }
 
 export interface DocumentFlags {
   readonly manifest?: string | undefined;
   readonly openapi?: string | undefined;
+  readonly discovery?: string | undefined;
 }
 
-/** Scope documents are read up to this size: a large OpenAPI document is a few MiB. */
-const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+/** Scope documents are read up to this size: Microsoft Graph's OpenAPI description is about 40 MB. */
+const MAX_DOCUMENT_BYTES = 128 * 1024 * 1024;
 
 /** An OpenAPI document says so in its first lines; a manifest never has an `openapi` key. */
 const looksLikeOpenApi = (text: string): boolean => /^\s*["']?(openapi|swagger)["']?\s*:/m.test(text.slice(0, 4096));
+const looksLikeDiscovery = (text: string): boolean => /"kind"\s*:\s*"discovery#restDescription"/.test(text.slice(0, 4096));
+
+/** Whose credential counts: an OAuth token's (the default), or any (an API key alternative needs no scope). */
+export type Credential = 'oauth' | 'any';
+
+/** The endpoints as a caller holding `credential` needs them. */
+export function endpointsFor(document: ScopeDocument, credential: Credential): Endpoint[] {
+  if (credential === 'oauth') return document.endpoints;
+  return document.endpoints.map((endpoint) => (endpoint.anyCredential === undefined ? endpoint : { ...endpoint, required: endpoint.anyCredential }));
+}
+
+/**
+ * What to tell about other credentials: operations an API key (…) could call instead of an OAuth token, and those
+ * only another credential can call.
+ */
+export function credentialNotes(endpoints: readonly Endpoint[], credential: Credential): string[] {
+  const notes: string[] = [];
+  const label = (endpoint: Endpoint): string => `${endpoint.method} ${endpoint.path}`;
+  const some = (list: readonly Endpoint[]): string => `${list.slice(0, 5).map(label).join(', ')}${list.length > 5 ? `, … and ${list.length - 5} more` : ''}`;
+  const schemes = (list: readonly Endpoint[]): string => [...new Set(list.flatMap((endpoint) => endpoint.otherCredentials ?? []))].map((name) => JSON.stringify(name)).join(' or ');
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const alternatives = endpoints.filter((endpoint) => endpoint.otherCredentials !== undefined && endpoint.oauth !== false);
+  const only = endpoints.filter((endpoint) => endpoint.oauth === false);
+  if (alternatives.length > 0) {
+    notes.push(
+      credential === 'oauth'
+        ? `${plural(alternatives.length, 'operation')} could also be called with ${schemes(alternatives)} instead of an OAuth token; judged for an OAuth token (--credential any reads them as needing no scope): ${some(alternatives)}`
+        : `${plural(alternatives.length, 'operation')} can be called with ${schemes(alternatives)} alone, a credential without scopes, so they need no scope (--credential any): ${some(alternatives)}`,
+    );
+  }
+  if (only.length > 0) notes.push(`${plural(only.length, 'operation')} accept no OAuth token, only ${schemes(only)}: no scope can help there: ${some(only)}`);
+  return notes;
+}
 
 /**
  * `--manifest FILE` or `--openapi FILE`; else the profile's `manifest` (relative to the config file naming it);
@@ -35,13 +69,15 @@ const looksLikeOpenApi = (text: string): boolean => /^\s*["']?(openapi|swagger)[
  * @throws UsageError (exit 2) for both flags at once, an unreadable file, or an invalid document.
  */
 export async function loadScopeDocument(context: CommandContext, flags: DocumentFlags, lookInCwd: boolean): Promise<LoadedDocument | undefined> {
-  if (flags.manifest !== undefined && flags.openapi !== undefined) throw new UsageError('Give --manifest or --openapi, not both.');
+  const given = [flags.manifest, flags.openapi, flags.discovery].filter((flag) => flag !== undefined).length;
+  if (given > 1) throw new UsageError('Give one of --manifest, --openapi or --discovery, not several.');
   const { deps, resolved } = context;
   let path: string | undefined;
   let text: string | undefined;
   let kind: LoadedDocument['kind'] | undefined;
   if (flags.manifest !== undefined) [path, kind] = [resolve(deps.cwd, flags.manifest), 'manifest'];
   else if (flags.openapi !== undefined) [path, kind] = [resolve(deps.cwd, flags.openapi), 'openapi'];
+  else if (flags.discovery !== undefined) [path, kind] = [resolve(deps.cwd, flags.discovery), 'discovery'];
   else if (resolved.profile.manifest !== undefined) {
     const base = resolved.source === undefined ? deps.cwd : dirname(resolved.source);
     path = resolve(base, resolved.profile.manifest);
@@ -56,10 +92,14 @@ export async function loadScopeDocument(context: CommandContext, flags: Document
     }
   }
   if (path === undefined) return undefined;
-  const what = kind === 'openapi' ? 'the OpenAPI document' : 'the manifest';
+  const what = kind === 'openapi' ? 'the OpenAPI document' : kind === 'discovery' ? 'the discovery document' : 'the manifest';
   text ??= await readBoundedFile(path, MAX_DOCUMENT_BYTES, what);
   if (text === undefined) throw new UsageError(`Cannot read ${what} ${path}: no such file.`);
-  kind ??= looksLikeOpenApi(text) ? 'openapi' : 'manifest';
+  kind ??= looksLikeOpenApi(text) ? 'openapi' : looksLikeDiscovery(text) ? 'discovery' : 'manifest';
+  if (kind === 'discovery') {
+    const { parseDiscovery } = await import('../core/google-discovery.js');
+    return { path, kind, document: parseDiscovery(text, path) };
+  }
   if (kind === 'openapi') {
     const { parseOpenApi } = await import('../core/openapi.js');
     return { path, kind, document: parseOpenApi(text, path) };

@@ -31,6 +31,23 @@ export interface Endpoint {
   readonly probe?: string;
   /** Where the endpoint came from, for messages: `endpoints[2]`, `operationId listVideos`. */
   readonly source?: string;
+  /**
+   * The absolute base URL this operation is served at, when the description says (OpenAPI: the operation's, else its
+   * path item's, else the root `servers[0]`, with variables' defaults; Swagger 2.0: `schemes`/`host`/`basePath`;
+   * discovery: `rootUrl` + `servicePath`). Without a trailing slash; `path` is appended to it.
+   */
+  readonly server?: string;
+  /** The path part of the server URL (`/2.0`), also for a relative server (`/api/v3`): names may start with it. */
+  readonly basePath?: string;
+  /**
+   * What the endpoint needs when any credential counts (`--credential any`), when that differs from `required`: an
+   * API key alternative needs no scope. `required` is what a caller holding an OAuth token needs.
+   */
+  readonly anyCredential?: Requirement;
+  /** Security schemes without scopes (an API key, HTTP basic…) that can call the endpoint instead of an OAuth token. */
+  readonly otherCredentials?: readonly string[];
+  /** False when no alternative accepts an OAuth token at all (only `otherCredentials` can call it). */
+  readonly oauth?: boolean;
 }
 
 /** What a manifest or an OpenAPI document says about scopes. */
@@ -41,6 +58,8 @@ export interface ScopeDocument {
   readonly endpoints: Endpoint[];
   /** OpenAPI only: every scope the oauth2 schemes declare (`flows.*.scopes` keys), in document order. */
   readonly declaredScopes?: string[];
+  /** Which kind of description it was read from. */
+  readonly format?: 'manifest' | 'openapi' | 'swagger' | 'discovery';
   /** Things worth telling the user that do not stop the document from being used, each `file[:line:col]: …`. */
   readonly warnings: string[];
 }
@@ -103,8 +122,11 @@ export function formatPath(path: JsonPath): string {
 }
 
 type LinePos = { readonly line: number; readonly col: number };
-/** Where the key or the value at `path` starts in the text, when that can be known. */
-export type Locate = (path: JsonPath, at: 'key' | 'value') => LinePos | undefined;
+/**
+ * Where the key or the value at `path` starts in the text, when that can be known. `cheap`: only if that needs no
+ * second parse of the text (a refusal must not cost more than reading the document did).
+ */
+export type Locate = (path: JsonPath, at: 'key' | 'value', cheap?: boolean) => LinePos | undefined;
 
 /** Collects errors and warnings while a document is read, so that one run reports several at once. */
 export class Problems {
@@ -123,9 +145,9 @@ export class Problems {
     return this.errorCount > 0;
   }
 
-  error(path: JsonPath, message: string, at: 'key' | 'value' = 'value'): void {
+  error(path: JsonPath, message: string, at: 'key' | 'value' = 'value', cheap = false): void {
     this.errorCount += 1;
-    if (this.errors.length < MAX_REPORTED_ERRORS) this.errors.push(this.problem(path, message, at));
+    if (this.errors.length < MAX_REPORTED_ERRORS) this.errors.push(this.problem(path, message, at, cheap));
   }
 
   warn(path: JsonPath, message: string, at: 'key' | 'value' = 'value'): void {
@@ -148,16 +170,19 @@ export class Problems {
     return warnings;
   }
 
-  /** Stops at once with one problem, for documents that cannot be read further. */
+  /**
+   * Stops at once with one problem, for documents that cannot be read further (the wrong kind of document): placed
+   * only when that is free, so refusing a large JSON file never parses it a second time.
+   */
   fail(path: JsonPath, message: string): never {
-    this.error(path, message);
+    this.error(path, message, 'value', true);
     return this.finish() as never;
   }
 
-  private problem(path: JsonPath, message: string, at: 'key' | 'value'): DocumentProblem {
+  private problem(path: JsonPath, message: string, at: 'key' | 'value', cheap = false): DocumentProblem {
     let pos: LinePos | undefined;
     try {
-      pos = this.locate(path, at);
+      pos = this.locate(path, at, cheap);
     } catch {
       pos = undefined; // a position is a courtesy: never let finding it hide the problem itself
     }
@@ -260,8 +285,9 @@ function parseYaml(source: string): LoadedDocument | { problems: Omit<DocumentPr
 /** JSON.parse knows no positions of values: parse the same text as YAML, only when a problem needs one. */
 function lazyYamlLocator(source: string): Locate {
   let locate: Locate | null | undefined;
-  return (path, at) => {
+  return (path, at, cheap) => {
     if (locate === undefined) {
+      if (cheap) return undefined;
       if (source.length > MAX_YAML_CHARS) locate = null;
       else try {
         const lineCounter = new LineCounter();

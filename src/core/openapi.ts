@@ -5,10 +5,14 @@
  * - an operation's `security` overrides the root `security`; neither, or `security: []`, needs nothing;
  * - each requirement object is one alternative (OR); within it every scheme is needed (AND), and its scopes are
  *   the union of what its `oauth2` and `openIdConnect` schemes list;
- * - `apiKey`, `http` and `mutualTLS` schemes carry no scopes. An alternative made only of them needs nothing
- *   scope-wise, so an operation that an API key alone can call needs no scope at all (`required: [[]]`), even if
- *   another alternative lists OAuth scopes: whoever holds the key needs no token. That is true of the API but
- *   rarely what a scope check is after, so such operations are named in a warning.
+ * - `apiKey`, `http` and `mutualTLS` schemes carry no scopes. The caller is taken to hold an OAuth token, so only
+ *   alternatives with an oauth2 or openIdConnect scheme count for `required`: "an API key OR oauth2 [x]" needs `x`
+ *   (Okta's management API says that of 708 of its 732 operations). What the operation needs when any credential
+ *   counts (the key alone: nothing) is kept in `anyCredential`, and the key's scheme in `otherCredentials`. An
+ *   operation no OAuth alternative can call needs no scope (`oauth: false`): no scope can help.
+ * - a scope an oauth2 scheme does not declare is a warning: OpenAPI does not require the declaration.
+ * - the server of an operation: its own `servers`, else its path item's, else the root's (the first of each, with
+ *   variables' defaults); Swagger 2.0's `schemes`/`host`/`basePath` (swagger2.ts).
  * - "needs nothing" is always `[[]]` (see manifest.ts).
  *
  * Pure: the caller reads the file and passes its text.
@@ -29,6 +33,7 @@ import {
   readScopeList,
 } from './manifest.js';
 import type { Endpoint, JsonPath, ScopeDocument } from './manifest.js';
+import { readSwagger2Schemes, readSwagger2Server } from './swagger2.js';
 
 const OPERATION_KEYS = new Set(HTTP_METHODS.map((method) => method.toLowerCase()));
 const SCHEME_TYPES = ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'] as const;
@@ -37,18 +42,29 @@ const MAX_REF_HOPS = 32;
 const MAX_LISTED = 10;
 
 /** A security scheme as far as scopes are concerned; `invalid` ones were reported already and are skipped quietly. */
-type Scheme = { readonly type: SchemeType; readonly declared: ReadonlySet<string> } | { readonly type: 'invalid' };
+export type Scheme = { readonly type: SchemeType; readonly declared: ReadonlySet<string> } | { readonly type: 'invalid' };
+
+/** Where operations are served: an absolute base URL when known, and its path either way (`/2.0`, or `''`). */
+export interface ServerInfo {
+  readonly url?: string;
+  readonly basePath: string;
+}
 
 /** What one `security` list means for scopes. */
 interface SecurityOutcome {
+  /** For a caller holding an OAuth token: only alternatives with an oauth2 / openIdConnect scheme (or none at all). */
   readonly required: Requirement;
+  /** When any credential counts; differs from `required` only when a scope-less alternative exists. */
+  readonly anyCredential: Requirement;
   /** Some alternative asks for an oauth2 or openIdConnect scheme. */
   readonly usesOAuth: boolean;
-  /** The schemes of an alternative that needs only scope-less credentials (an API key…), if there is one. */
-  readonly scopelessSchemes: readonly string[];
+  /** The schemes of alternatives that need only scope-less credentials (an API key…). */
+  readonly otherCredentials: readonly string[];
+  /** Some alternative can be met with an OAuth token (an OAuth scheme, or no scheme at all). */
+  readonly oauthCanCall: boolean;
 }
 
-const NEEDS_NOTHING: SecurityOutcome = { required: [[]], usesOAuth: false, scopelessSchemes: [] };
+const NEEDS_NOTHING: SecurityOutcome = { required: [[]], anyCredential: [[]], usesOAuth: false, otherCredentials: [], oauthCanCall: true };
 
 /**
  * Reads an OpenAPI 3.0 or 3.1 document (JSON or YAML) into the endpoints it declares and the scopes each
@@ -65,24 +81,24 @@ export function parseOpenApi(text: string, fileName: string): ScopeDocument {
   const problems = new Problems(fileName, loaded.locate, code);
   const root = loaded.value;
   if (!isMapping(root)) {
-    return problems.fail([], `expected an OpenAPI 3.x document (a mapping with "openapi" and "paths"), got ${describe(root)}`);
+    return problems.fail([], `expected an OpenAPI 3.x or Swagger 2.0 document (a mapping with "openapi" and "paths"), got ${describe(root)}`);
   }
-  checkVersion(root, problems);
+  const swagger = checkVersion(root, problems);
 
   const refs = new References(root, problems);
-  const { schemes, declaredScopes } = readSecuritySchemes(root, refs, problems);
-  const api = readServer(root, problems);
+  const { schemes, declaredScopes } = swagger ? readSwagger2Schemes(root, problems) : readSecuritySchemes(root, refs, problems);
+  const rootServer = swagger ? readSwagger2Server(root) : readServer(own(root, 'servers'), ['servers'], problems, true);
+  const api = rootServer?.url;
   const rules = readRules(root, { implies: 'x-scopes-implies', preset: 'x-scopes-preset' }, problems);
+  const schemesWhere = swagger ? 'securityDefinitions' : 'components.securitySchemes';
 
   const evaluate = (value: unknown, path: JsonPath, label: string): SecurityOutcome =>
-    evaluateSecurity(value, path, label, schemes, problems);
+    evaluateSecurity(value, path, label, schemes, schemesWhere, problems);
   const rootSecurity = Object.hasOwn(root, 'security')
     ? evaluate(root['security'], ['security'], 'the root security (the default of every operation)')
     : NEEDS_NOTHING;
 
   const endpoints: Endpoint[] = [];
-  const scopelessOperations: string[] = [];
-  const scopelessSchemes = new Set<string>();
   let anyOAuth = false;
   const paths = own(root, 'paths');
   if (paths !== undefined && !isMapping(paths)) {
@@ -95,6 +111,7 @@ export function parseOpenApi(text: string, fileName: string): ScopeDocument {
         problems.error(itemPath, `expected a path starting with "/" without spaces, got ${describe(template)}`, 'key');
         continue;
       }
+      const itemServers = swagger || !isMapping(rawItem) ? undefined : readServer(own(rawItem, 'servers'), [...itemPath, 'servers'], problems, false);
       for (const operation of operationsOf(rawItem, itemPath, refs, problems)) {
         const method = operation.method.toUpperCase();
         const label = `${method} ${template}`;
@@ -102,10 +119,6 @@ export function parseOpenApi(text: string, fileName: string): ScopeDocument {
           ? evaluate(operation.value['security'], [...operation.path, 'security'], label)
           : rootSecurity;
         anyOAuth ||= security.usesOAuth;
-        if (security.scopelessSchemes.length > 0) {
-          scopelessOperations.push(label);
-          for (const scheme of security.scopelessSchemes) scopelessSchemes.add(scheme);
-        }
         const probeValue = own(operation.value, 'x-scopes-probe');
         let probe: string | undefined;
         if (probeValue !== undefined) {
@@ -117,12 +130,20 @@ export function parseOpenApi(text: string, fileName: string): ScopeDocument {
             );
           }
         }
+        const server =
+          (swagger ? undefined : readServer(own(operation.value, 'servers'), [...operation.path, 'servers'], problems, false)) ?? itemServers ?? rootServer;
+        const differs = JSON.stringify(security.anyCredential) !== JSON.stringify(security.required);
         endpoints.push({
           method,
           path: template,
           required: security.required,
           ...(probe === undefined ? {} : { probe }),
           source: sourceOf(operation, itemPath),
+          ...(server?.url === undefined ? {} : { server: server.url }),
+          ...(server === undefined || server.basePath === '' ? {} : { basePath: server.basePath }),
+          ...(differs ? { anyCredential: security.anyCredential } : {}),
+          ...(security.otherCredentials.length > 0 ? { otherCredentials: security.otherCredentials } : {}),
+          ...(security.oauthCanCall ? {} : { oauth: false }),
         });
       }
     }
@@ -130,38 +151,31 @@ export function parseOpenApi(text: string, fileName: string): ScopeDocument {
 
   if (endpoints.length === 0) problems.note('no operations under "paths": there is nothing to check');
   else if (!anyOAuth) problems.note('no operation asks for an oauth2 or openIdConnect scheme, so none needs a scope');
-  if (scopelessOperations.length > 0) {
-    problems.note(
-      `${scopelessOperations.length} operation${scopelessOperations.length === 1 ? '' : 's'} can be called with ` +
-        `${[...scopelessSchemes].map((name) => JSON.stringify(name)).join(' or ')} alone, a credential without scopes, ` +
-        `so ${scopelessOperations.length === 1 ? 'it needs' : 'they need'} no scope: ${listSome(scopelessOperations)}`,
-    );
-  }
 
   const warnings = problems.finish();
-  return { ...(api === undefined ? {} : { api }), rules, endpoints, declaredScopes, warnings };
+  return { ...(api === undefined ? {} : { api }), rules, endpoints, declaredScopes, warnings, format: swagger ? 'swagger' : 'openapi' };
 }
 
-function checkVersion(root: Record<string, unknown>, problems: Problems): void {
+/** True for Swagger 2.0, false for OpenAPI 3.x; refuses anything else, without placing the refusal at any cost. */
+function checkVersion(root: Record<string, unknown>, problems: Problems): boolean {
   const swagger = own(root, 'swagger');
   if (swagger !== undefined) {
-    problems.fail(
-      ['swagger'],
-      `this is a Swagger ${describe(swagger)} document; only OpenAPI 3.x is read (convert it first, e.g. with swagger2openapi)`,
-    );
+    if (swagger === '2.0' || swagger === 2) return true;
+    problems.fail(['swagger'], `this is a Swagger ${describe(swagger)} document; only Swagger 2.0 and OpenAPI 3.x are read`);
   }
   const raw = own(root, 'openapi');
   if (raw === undefined) {
-    problems.fail([], 'not an OpenAPI document: expected "openapi: 3.0.x" or "openapi: 3.1.x" at the top level');
+    problems.fail([], 'not an OpenAPI document: expected "openapi: 3.0.x", "openapi: 3.1.x" or "swagger: \'2.0\'" at the top level');
   }
   // `openapi: 3.1` unquoted in YAML is a number
   const version = typeof raw === 'number' ? String(raw) : raw;
   if (typeof version !== 'string' || !/^3(\.\d+)*$/.test(version.trim())) {
-    problems.fail(['openapi'], `only OpenAPI 3.x is read: expected "3.0.x" or "3.1.x", got ${describe(raw)}`);
+    problems.fail(['openapi'], `only OpenAPI 3.x (and Swagger 2.0) is read: expected "3.0.x" or "3.1.x", got ${describe(raw)}`);
   }
   if (!/^3(\.[01](\.\d+)*)?$/.test(version.trim())) {
     problems.warn(['openapi'], `OpenAPI ${version} is read as 3.1: its newer features are ignored`);
   }
+  return false;
 }
 
 /** The document's `#/…` references (JSON Pointer, RFC 6901, in a URI fragment). */
@@ -288,9 +302,12 @@ function readScheme(value: unknown, path: JsonPath, problems: Problems): Scheme 
   return { type: known, declared };
 }
 
-/** `servers[0].url` with its variables' defaults when it is absolute; a relative one is worth a warning. */
-function readServer(root: Record<string, unknown>, problems: Problems): string | undefined {
-  const servers = own(root, 'servers');
+/**
+ * The first entry of a `servers` list, with its variables' defaults: an absolute base URL and its path, or only the
+ * path of a relative one. `root`: the document's own servers, whose problems are worth a warning (a relative URL
+ * leaves `--live` without a base URL); an operation's are read quietly, falling back to the root's.
+ */
+function readServer(servers: unknown, listPath: JsonPath, problems: Problems, root: boolean): ServerInfo | undefined {
   const first = Array.isArray(servers) ? (servers[0] as unknown) : undefined;
   const template = isMapping(first) ? own(first, 'url') : undefined;
   if (typeof template !== 'string' || !isMapping(first)) return undefined;
@@ -300,20 +317,24 @@ function readServer(root: Record<string, unknown>, problems: Problems): string |
     const fallback = isMapping(variable) ? own(variable, 'default') : undefined;
     return typeof fallback === 'string' ? fallback : whole;
   });
-  const path: JsonPath = ['servers', 0, 'url'];
+  const path: JsonPath = [...listPath, 0, 'url'];
   if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) {
-    problems.warn(
-      path,
-      `${describe(url)} is relative: endpoint paths are read as written, so give the full base URL as the profile's "api"`,
-    );
-    return undefined;
+    const basePath = url.startsWith('/') && !/[{}\s?#]/.test(url) ? url.replace(/\/+$/, '') : '';
+    if (root) {
+      problems.warn(
+        path,
+        `${describe(url)} is relative: endpoint paths are read as written, so give the full base URL as the profile's "api"`,
+      );
+    }
+    return basePath === '' ? undefined : { basePath };
   }
   const problem = /[{}]/.test(url) ? `a server variable has no default in ${describe(url)}` : apiUrlProblem(url);
   if (problem !== undefined) {
-    problems.warn(path, `not used as the API's base URL: ${problem}`);
+    problems.warn(path, `not used as the ${root ? "API's" : "operation's"} base URL: ${problem}`);
     return undefined;
   }
-  return url.replace(/\/+$/, '');
+  const absolute = url.replace(/\/+$/, '');
+  return { url: absolute, basePath: new URL(absolute).pathname.replace(/\/+$/, '') };
 }
 
 /** The operations of a path item, following its `$ref`; fields beside the `$ref` (3.1) win over the target's. */
@@ -354,15 +375,17 @@ function evaluateSecurity(
   path: JsonPath,
   label: string,
   schemes: ReadonlyMap<string, Scheme>,
+  schemesWhere: string,
   problems: Problems,
 ): SecurityOutcome {
   if (!Array.isArray(value)) {
     problems.error(path, `expected a list of security requirements such as [{ oauth: ["videos:read"] }], got ${describe(value)}`);
     return NEEDS_NOTHING;
   }
-  const groups: string[][] = [];
+  const oauthGroups: string[][] = [];
+  const anyGroups: string[][] = [];
   let usesOAuth = false;
-  let scopelessSchemes: string[] = [];
+  const otherCredentials = new Set<string>();
   value.forEach((requirement: unknown, index) => {
     const requirementPath = [...path, index];
     if (!isMapping(requirement)) {
@@ -379,7 +402,7 @@ function evaluateSecurity(
         const declared = [...schemes.keys()];
         problems.error(
           entryPath,
-          `${label} names the security scheme ${JSON.stringify(name)}, which components.securitySchemes does not declare ` +
+          `${label} names the security scheme ${JSON.stringify(name)}, which ${schemesWhere} does not declare ` +
             `(declared: ${declared.length === 0 ? 'none' : listSome(declared)})`,
           'key',
         );
@@ -401,10 +424,10 @@ function evaluateSecurity(
       if (scheme.type === 'oauth2') {
         scopes.forEach((scope) => {
           if (!scheme.declared.has(scope)) {
-            problems.error(
+            problems.warn(
               [...entryPath, listed.indexOf(scope)],
               `${label} asks for the scope ${JSON.stringify(scope)}, which the oauth2 scheme ${JSON.stringify(name)} does not declare ` +
-                `(declared: ${scheme.declared.size === 0 ? 'none' : listSome([...scheme.declared])})`,
+                `(declared: ${scheme.declared.size === 0 ? 'none' : listSome([...scheme.declared])}); read as needed all the same`,
             );
           }
         });
@@ -412,11 +435,17 @@ function evaluateSecurity(
       group.push(...scopes);
     }
     usesOAuth ||= scoped;
-    if (!scoped && scopeless.length > 0 && scopelessSchemes.length === 0) scopelessSchemes = scopeless;
-    groups.push(group);
+    // An OAuth token can meet an alternative with an OAuth scheme, or one naming no scheme (anonymous access).
+    if (scoped || scopeless.length === 0) oauthGroups.push(group);
+    else for (const name of scopeless) otherCredentials.add(name);
+    anyGroups.push(group);
   });
+  const anyCredential = canonicalRequirement(anyGroups);
   // `security: []` and a list of only broken requirements both come out as "needs nothing"
-  return { required: canonicalRequirement(groups), usesOAuth, scopelessSchemes };
+  if (oauthGroups.length === 0) {
+    return { required: [[]], anyCredential, usesOAuth, otherCredentials: [...otherCredentials], oauthCanCall: anyGroups.length === 0 };
+  }
+  return { required: canonicalRequirement(oauthGroups), anyCredential, usesOAuth, otherCredentials: [...otherCredentials], oauthCanCall: true };
 }
 
 /** `operationId getJob`; for an operation shared through a `$ref`, also the path it was reached from. */

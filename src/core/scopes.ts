@@ -56,6 +56,20 @@ export interface MinimalOptions {
   readonly candidates?: readonly string[];
   /** Work allowed to the exact search before it settles for the greedy answer (default 2 000 000 steps). */
   readonly budget?: number;
+  /**
+   * How many operations of the whole document a scope alone unlocks: among sets of equal size and breadth, the one
+   * unlocking fewer wins (Google's `cloud-platform` unlocks every operation, `compute.readonly` the reads).
+   */
+  readonly unlocks?: (scope: string) => number;
+}
+
+/** Why a chosen scope was preferred to another that would have done as well in its place. */
+export interface ChoiceReason {
+  /** The scope not chosen. */
+  readonly over: string;
+  readonly because: 'implied' | 'fewer-operations' | 'narrower-name' | 'listed-first' | 'name-order';
+  /** The same, for people: `implied by admin`, `unlocks 2 operations, admin 9`. */
+  readonly detail: string;
 }
 
 export interface MinimalResult {
@@ -63,6 +77,22 @@ export interface MinimalResult {
   readonly scopes: string[];
   /** False when the exact search ran out of budget and the answer is greedy (still irredundant, maybe not smallest). */
   readonly exact: boolean;
+  /** Per chosen scope, the equally small alternatives it was preferred to, and why (none when it had no rival). */
+  readonly reasons: Record<string, ChoiceReason[]>;
+}
+
+/**
+ * How much a scope's name says it grants: `read`/`readonly`/`view` 0, most names 1, `write` 1, `admin`/`manage`/
+ * `full`/`cloud-platform` 2. Words are split at punctuation and camelCase (`okta.users.manage`, `Mail.ReadWrite`).
+ */
+export function nameWeight(scope: string): number {
+  const lower = scope.toLowerCase();
+  if (lower.endsWith('/cloud-platform') || lower === 'cloud-platform') return 2;
+  const words = scope.split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/).map((word) => word.toLowerCase()).filter(Boolean);
+  if (words.some((word) => ['admin', 'manage', 'full', 'owner'].includes(word))) return 2;
+  if (words.some((word) => ['write', 'readwrite', 'modify', 'edit'].includes(word))) return 1;
+  if (words.some((word) => ['read', 'readonly', 'view', 'viewonly'].includes(word))) return 0;
+  return 1;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -679,7 +709,7 @@ export function minimal(
   }
   const all = [...distinct.values()];
   const problems = all.filter((b, i) => !all.some((a, j) => j !== i && meetsOther(a, b) && (!meetsOther(b, a) || j < i)));
-  if (problems.length === 0) return { scopes: [], exact: true };
+  if (problems.length === 0) return { scopes: [], exact: true, reasons: {} };
 
   // Candidates: the named scopes, then the extra ones; those covering nothing needed are dropped.
   const names = uniqueBy([...atoms, ...parseScopes(options?.candidates)], (scope) => rules.normalize(scope));
@@ -770,12 +800,24 @@ export function minimal(
   // Between alternatives no rule relates, prefer the one listed earlier among its requirement's groups (the API's
   // author put it first: `anyOf: [["jobs:read"], ["admin"]]` means jobs:read), then names. Ranks depend on the place
   // within a requirement only, so the order of the requirements themselves still never changes the answer.
-  const orderOf = (chosen: readonly number[]): { ranks: number[]; names: string[] } => ({
+  const unlockCache = new Map<number, number>();
+  const unlocksOf = (c: number): number => {
+    let count = unlockCache.get(c);
+    if (count === undefined) {
+      count = options?.unlocks?.(names[c] as string) ?? 0;
+      unlockCache.set(c, count);
+    }
+    return count;
+  };
+  const orderOf = (chosen: readonly number[]): { unlocks: number; weight: number; ranks: number[]; names: string[] } => ({
+    unlocks: chosen.reduce((sum, c) => sum + unlocksOf(c), 0),
+    weight: chosen.reduce((sum, c) => sum + nameWeight(names[c] as string), 0),
     ranks: chosen.map(rankOf).sort((x, y) => x - y),
     names: sortedNames(chosen.map((c) => names[c] as string)),
   });
+  // After size and breadth: fewer operations unlocked, then names that say less, then the API author's order.
   const compareChoice = (a: ReturnType<typeof orderOf>, b: ReturnType<typeof orderOf>): number =>
-    compareOrder(a.ranks, b.ranks) || compareNames(a.names, b.names);
+    a.unlocks - b.unlocks || a.weight - b.weight || compareOrder(a.ranks, b.ranks) || compareNames(a.names, b.names);
   let best = { chosen: start, size: start.length, breadth: breadthOf(start), order: orderOf(start) };
   const consider = (chosen: readonly number[], breadthSum: number): void => {
     if (chosen.length > best.size || (chosen.length === best.size && breadthSum > best.breadth)) return;
@@ -840,5 +882,32 @@ export function minimal(
   coverCount.fill(0);
   search(problems.map((_, r) => r), 0);
   const answer = exhausted ? prune(best.chosen) : best.chosen;
-  return { scopes: sortedNames(answer.map((c) => names[c] as string)), exact: !exhausted };
+
+  // Why: each chosen scope against every candidate that could stand in its place, by the first rule that tells them apart.
+  const reasons: Record<string, ChoiceReason[]> = Object.create(null) as Record<string, ChoiceReason[]>;
+  for (const c of answer) {
+    const name = names[c] as string;
+    const list: ChoiceReason[] = [];
+    for (const x of candidates) {
+      if (x === c || answer.includes(x) || list.length >= 5) continue;
+      if (!allMet(answer.map((other) => (other === c ? x : other)))) continue;
+      const other = names[x] as string;
+      let reason: ChoiceReason;
+      if ((breadth[c] as number) !== (breadth[x] as number)) {
+        const implied = rules.covers(other, name);
+        reason = { over: other, because: 'implied', detail: implied ? `implied by ${other}` : `covers fewer scopes than ${other}` };
+      } else if (unlocksOf(c) !== unlocksOf(x)) {
+        reason = { over: other, because: 'fewer-operations', detail: `unlocks ${unlocksOf(c)} operations of the document, ${other} ${unlocksOf(x)}` };
+      } else if (nameWeight(name) !== nameWeight(other)) {
+        reason = { over: other, because: 'narrower-name', detail: `its name says it grants less than ${other}` };
+      } else if (rankOf(c) !== rankOf(x)) {
+        reason = { over: other, because: 'listed-first', detail: `listed before ${other} among the alternatives` };
+      } else {
+        reason = { over: other, because: 'name-order', detail: `sorts before ${other}` };
+      }
+      list.push(reason);
+    }
+    reasons[name] = list;
+  }
+  return { scopes: sortedNames(answer.map((c) => names[c] as string)), exact: !exhausted, reasons };
 }

@@ -11,6 +11,10 @@ export interface CheckedEndpoint {
   readonly coveredBy: Record<string, string>;
   readonly live: ProbeResult | null;
   readonly liveNote?: string;
+  /** Scope-less security schemes (an API key…) that could call the endpoint instead of an OAuth token. */
+  readonly otherCredentials?: readonly string[];
+  /** False when no OAuth token can call it at all. */
+  readonly oauth?: boolean;
 }
 
 export interface CheckReport {
@@ -21,6 +25,12 @@ export interface CheckReport {
   readonly granted: readonly string[];
   readonly source: string;
   readonly failOnUnused: boolean;
+  /** The credential the caller is taken to hold (`--credential`). */
+  readonly credential?: 'oauth' | 'any';
+  /** Operations other credentials could call, said once. */
+  readonly notes?: readonly string[];
+  /** With `--har`: the recording judged, and its requests that matched no operation (no query: secrets stay out). */
+  readonly har?: { readonly file: string; readonly requests: number; readonly unmatched: readonly { method: string; url: string }[] };
 }
 
 const describeRequirement = (required: Requirement): string =>
@@ -68,6 +78,13 @@ export function renderCheck(report: CheckReport, style: Style): string {
     const text = `Granted but needed by no endpoint: ${report.unused.join(' ')}`;
     lines.push(report.failOnUnused ? style.bad(text) : style.warn(`${text} (least privilege: consider not asking for them)`));
   }
+  for (const note of report.notes ?? []) lines.push(style.dim(note));
+  if (report.har) {
+    lines.push(style.dim(`Recorded (${report.har.file}): ${report.har.requests} requests, ${report.endpoints.length} operations called`));
+    if (report.har.unmatched.length) {
+      lines.push(style.warn(`Requests matching no operation: ${[...new Set(report.har.unmatched.map((request) => `${request.method} ${request.url}`))].slice(0, 10).join(', ')}`));
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -86,11 +103,15 @@ export function checkJson(report: CheckReport) {
         ? { status: endpoint.live.status, outcome: endpoint.live.outcome, url: endpoint.live.url, missing: endpoint.live.missing, evidence: endpoint.live.evidence }
         : null,
       ...(endpoint.liveNote ? { liveNote: endpoint.liveNote } : {}),
+      ...(endpoint.otherCredentials ? { otherCredentials: endpoint.otherCredentials } : {}),
+      ...(endpoint.oauth === false ? { oauth: false } : {}),
     })),
     unused: report.unused,
     granted: report.granted,
     source: report.source,
     document: report.document,
+    ...(report.credential ? { credential: report.credential } : {}),
+    ...(report.har ? { har: report.har } : {}),
   };
 }
 

@@ -150,6 +150,7 @@ describe('scopes check: output', () => {
       granted: ['videos:write', 'jobs:read', 'usage:read'],
       source: 'jwt',
       document: path,
+      credential: 'oauth',
     });
   });
 
@@ -309,8 +310,8 @@ describe('scopes check: the document', () => {
   });
 
   it.each([
-    { description: 'both --manifest and --openapi', setup: {}, args: ['--manifest', 'a.json', '--openapi', 'b.yaml'], message: 'Give --manifest or --openapi, not both.' },
-    { description: 'no document anywhere, naming the flags', setup: {}, args: [], message: '--manifest FILE or --openapi FILE' },
+    { description: 'both --manifest and --openapi', setup: {}, args: ['--manifest', 'a.json', '--openapi', 'b.yaml'], message: 'Give one of --manifest, --openapi or --discovery, not several.' },
+    { description: 'no document anywhere, naming the flags', setup: {}, args: [], message: '--manifest FILE, --openapi FILE or --discovery FILE' },
     { description: 'a missing --manifest, naming it', setup: {}, args: ['--manifest', 'missing.json'], message: `Cannot read the manifest ${join('HOME', 'missing.json')}: no such file.` },
     { description: 'a missing --openapi, naming it', setup: {}, args: ['--openapi', 'missing.yaml'], message: `Cannot read the OpenAPI document ${join('HOME', 'missing.yaml')}: no such file.` },
     { description: "a missing profile manifest, naming it", setup: { 'scopes.config.json': { profiles: { default: { manifest: 'gone.json' } } } }, args: [], message: join('HOME', 'gone.json') },
@@ -318,10 +319,10 @@ describe('scopes check: the document', () => {
     { description: 'broken JSON, with line and column', setup: { 'bad.json': '{\n  "endpoints": [\n    { "method": "GET", }\n  ]\n}' }, args: ['--manifest', 'bad.json'], message: `${join('HOME', 'bad.json')}:3:` },
     { description: 'an invalid endpoint, with line, column and what was expected', setup: { 'bad.yaml': 'endpoints:\n  - method: GET\n    path: v1/videos\n    scopes: [videos:read]\n' }, args: ['--manifest', 'bad.yaml'], message: `${join('HOME', 'bad.yaml')}:3:11: endpoints[0].path` },
     {
-      description: 'an OpenAPI operation asking for an undeclared scope',
+      description: 'an OpenAPI operation naming an undeclared security scheme',
       setup: {
         'openapi.yaml':
-          'openapi: 3.1.0\ninfo: { title: t, version: "1" }\npaths:\n  /a:\n    get:\n      security: [{ oauth: [nope] }]\n      responses: { "200": { description: ok } }\ncomponents:\n  securitySchemes:\n    oauth: { type: oauth2, flows: { clientCredentials: { tokenUrl: "https://a.example/t", scopes: { yes: y } } } }\n',
+          'openapi: 3.1.0\ninfo: { title: t, version: "1" }\npaths:\n  /a:\n    get:\n      security: [{ nope: [] }]\n      responses: { "200": { description: ok } }\ncomponents:\n  securitySchemes:\n    oauth: { type: oauth2, flows: { clientCredentials: { tokenUrl: "https://a.example/t", scopes: { yes: y } } } }\n',
       },
       args: ['--openapi', 'openapi.yaml'],
       message: `${join('HOME', 'openapi.yaml')}:6:`,

@@ -82,24 +82,24 @@ describe('parseOpenApi: the video API of seed 003', () => {
       required: [['jobs:read']],
       probe: '/v1/jobs/7',
       source: 'operationId getJob',
+      server: 'https://api.example.com',
     });
     expect(endpoints.get('GET /v1/videos/{id}/subtitles')?.probe).toBe('/v1/videos/vid_demo/subtitles');
   });
 
-  it('needs no scope anywhere once API keys are offered as an alternative, and says so', () => {
-    // the seed: "API keys (vdo_live_*) bypass scope checks entirely"
+  it('still needs the scopes for an OAuth caller when API keys are offered as an alternative (issue 11)', () => {
+    // the seed: "API keys (vdo_live_*) bypass scope checks entirely" — true for whoever holds a key, not for a token
     const value = parseDocument(fixture('video-api.openapi.yaml')).toJS() as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     for (const item of Object.values(value.paths)) {
       for (const operation of Object.values(item)) if (Array.isArray(operation.security)) operation.security.push({ workspaceKey: [] });
     }
     const keyed = parseOpenApi(stringify(value), 'video-api.openapi.yaml');
-    expect(keyed.endpoints.every((endpoint) => JSON.stringify(endpoint.required) === '[[]]')).toBe(true);
-    expect(keyed.warnings).toEqual([
-      'video-api.openapi.yaml: 13 operations can be called with "workspaceKey" alone, a credential without scopes, so they ' +
-        'need no scope: GET /v1/videos, POST /v1/videos/upload, POST /v1/videos/{id}/analyze, POST /v1/videos/{id}/export, ' +
-        'POST /v1/videos/{id}/translate, GET /v1/videos/{id}/subtitles, POST /v1/videos/{id}/voiceover, ' +
-        'POST /v1/videos/{id}/article, POST /v1/videos/process, GET /v1/tools, … and 3 more',
-    ]);
+    expect(keyed.endpoints.map(({ method, path, required }) => [`${method} ${path}`, required])).toEqual(
+      SEED_TABLE.map(([endpoint, scope]) => [endpoint, [[scope]]]),
+    );
+    expect(keyed.endpoints.every((endpoint) => JSON.stringify(endpoint.anyCredential) === '[[]]')).toBe(true);
+    expect(keyed.endpoints.every((endpoint) => JSON.stringify(endpoint.otherCredentials) === '["workspaceKey"]')).toBe(true);
+    expect(keyed.warnings).toEqual([]);
   });
 });
 
@@ -119,8 +119,8 @@ describe('parseOpenApi: OpenAPI 3.0 (JSON) with a root default, overrides, secur
     { description: 'a path item $ref (percent-encoded JSON pointer)', input: 'GET /v2/invoices/{id}', expected: [['billing:read']] },
     { description: 'a security scheme $ref', input: 'GET /v1/customers', expected: [['customers:read']] },
     { description: 'an API key AND oauth2 still needs the OAuth scopes', input: 'GET /v1/reports/{period}', expected: [['reports:read']] },
-    { description: 'an API key OR oauth2: the key alone suffices, so no scope', input: 'GET /v1/exports', expected: [[]] },
-    { description: 'oauth2 OR http bearer: the bearer token alone suffices', input: 'POST /v1/webhooks', expected: [[]] },
+    { description: 'an API key OR oauth2: an OAuth caller needs the scope', input: 'GET /v1/exports', expected: [['exports:read']] },
+    { description: 'oauth2 OR http bearer: an OAuth caller needs the scope', input: 'POST /v1/webhooks', expected: [['webhooks:write']] },
     { description: 'oauth2 with no scopes needs a token but no scope', input: 'GET /v1/me', expected: [[]] },
   ])('$description ($input)', ({ input, expected }) => {
     expect(endpoints.get(input)?.required).toEqual(expected);
@@ -151,15 +151,20 @@ describe('parseOpenApi: OpenAPI 3.0 (JSON) with a root default, overrides, secur
     });
   });
 
-  it('fills the server URL from its variables, collects declared scopes across flows, warns about key-only operations', () => {
+  it.each([
+    { input: 'GET /v1/exports', other: ['partnerKey'] },
+    { input: 'POST /v1/webhooks', other: ['partnerToken'] },
+  ])('keeps what $input needs when any credential counts: nothing, with $other', ({ input, other }) => {
+    expect(endpoints.get(input)).toMatchObject({ anyCredential: [[]], otherCredentials: other });
+    expect(endpoints.get('GET /v1/reports/{period}')?.anyCredential).toBeUndefined();
+  });
+
+  it('fills the server URL from its variables, collects declared scopes across flows', () => {
     expect(doc.api).toBe('https://eu.billing.example.com/api');
     expect(doc.declaredScopes).toEqual([
       'billing:read', 'billing:write', 'billing:admin', 'reports:read', 'exports:read', 'customers:read', 'webhooks:write',
     ]);
-    expect(doc.warnings).toEqual([
-      'billing.json: 2 operations can be called with "partnerKey" or "partnerToken" alone, a credential without scopes, so they ' +
-        'need no scope: GET /v1/exports, POST /v1/webhooks',
-    ]);
+    expect(doc.warnings).toEqual([]);
   });
 });
 
@@ -249,43 +254,23 @@ describe('parseOpenApi: a large generated document', () => {
     expect(endpoints.get('GET /v1/resource42/{id}')).toMatchObject({ required: [['resource42:read']], probe: '/v1/resource42/1' });
   });
 
-  it('reports each undeclared scope of a large document with the operation, and counts the rest', () => {
+  it('warns about each undeclared scope of a large document with the operation, counts the rest, and still reads it (issue 11)', () => {
     const value = generate(40);
     const scopes = (value['components'] as { securitySchemes: { oauth: { flows: { clientCredentials: { scopes: Record<string, string> } } } } })
       .securitySchemes.oauth.flows.clientCredentials.scopes;
     delete scopes['admin'];
-    const error = errorOf(stringify(value), 'generated.yaml');
-    expect(error.total).toBe(120);
-    expect(error.problems).toHaveLength(10);
-    expect(error.message.split('\n')[0]).toMatch(
-      /^generated\.yaml:\d+:\d+: paths\["\/v1\/resource0"\]\.post\.security\[1\]\.oauth\[0\]: POST \/v1\/resource0 asks for the scope "admin", which the oauth2 scheme "oauth" does not declare \(declared: api:read, resource0:read, .*, … and 71 more\)$/,
+    const doc = parseOpenApi(stringify(value), 'generated.yaml');
+    expect(doc.warnings).toHaveLength(21);
+    expect(doc.warnings[0]).toMatch(
+      /^generated\.yaml:\d+:\d+: paths\["\/v1\/resource0"\]\.post\.security\[1\]\.oauth\[0\]: POST \/v1\/resource0 asks for the scope "admin", which the oauth2 scheme "oauth" does not declare \(declared: api:read, resource0:read, .*, … and 71 more\); read as needed all the same$/,
     );
-    expect(error.message.split('\n').at(-1)).toBe('… and 110 more');
+    expect(doc.warnings.at(-1)).toBe('generated.yaml: … and 100 more warnings');
+    expect(byName(doc.endpoints).get('POST /v1/resource0')?.required).toEqual([['resource0:write'], ['admin']]);
   });
 });
 
-describe('parseOpenApi: documents it refuses', () => {
+describe('parseOpenApi: undeclared scopes are warnings, not refusals (issue 11: OpenAPI does not require the declaration)', () => {
   it.each([
-    {
-      description: 'Swagger 2.0',
-      input: lines('swagger: "2.0"', 'info: { title: Old, version: "1" }', 'paths: {}'),
-      expected: ['openapi.yaml:1:10: swagger: this is a Swagger "2.0" document; only OpenAPI 3.x is read (convert it first, e.g. with swagger2openapi)'],
-    },
-    {
-      description: 'no openapi field',
-      input: lines('info: { title: What, version: "1" }', 'paths: {}'),
-      expected: ['openapi.yaml:1:1: not an OpenAPI document: expected "openapi: 3.0.x" or "openapi: 3.1.x" at the top level'],
-    },
-    {
-      description: 'another major version',
-      input: lines('openapi: 4.0.0', 'paths: {}'),
-      expected: ['openapi.yaml:1:10: openapi: only OpenAPI 3.x is read: expected "3.0.x" or "3.1.x", got "4.0.0"'],
-    },
-    {
-      description: 'not a mapping',
-      input: lines('- openapi: 3.0.0'),
-      expected: ['openapi.yaml:1:1: expected an OpenAPI 3.x document (a mapping with "openapi" and "paths"), got a list'],
-    },
     {
       description: 'an operation asking for an undeclared oauth2 scope',
       input: lines(
@@ -297,16 +282,43 @@ describe('parseOpenApi: documents it refuses', () => {
         '        - oauth: [a:read, a:delete]',
         ...OAUTH_COMPONENTS,
       ),
-      expected: [
+      warnings: [
         'openapi.yaml:6:27: paths["/a"].get.security[0].oauth[1]: GET /a asks for the scope "a:delete", which the oauth2 scheme "oauth" does not declare (declared: a:read, a:write)',
       ],
     },
     {
       description: 'the root security asking for an undeclared scope, reported once',
       input: lines('openapi: 3.0.3', 'security: [{ oauth: [b:read] }]', 'paths:', '  /a: { get: {} }', '  /b: { get: {} }', ...OAUTH_COMPONENTS),
-      expected: [
+      warnings: [
         'openapi.yaml:2:22: security[0].oauth[0]: the root security (the default of every operation) asks for the scope "b:read", which the oauth2 scheme "oauth" does not declare (declared: a:read, a:write)',
       ],
+    },
+  ])('$description', ({ input, warnings }) => {
+    expect(parseOpenApi(input, 'openapi.yaml').warnings).toEqual(warnings.map((warning) => `${warning}; read as needed all the same`));
+  });
+});
+
+describe('parseOpenApi: documents it refuses', () => {
+  it.each([
+    {
+      description: 'Swagger 1.2',
+      input: lines('swagger: "1.2"', 'info: { title: Old, version: "1" }', 'paths: {}'),
+      expected: ['openapi.yaml:1:10: swagger: this is a Swagger "1.2" document; only Swagger 2.0 and OpenAPI 3.x are read'],
+    },
+    {
+      description: 'no openapi field',
+      input: lines('info: { title: What, version: "1" }', 'paths: {}'),
+      expected: ['openapi.yaml:1:1: not an OpenAPI document: expected "openapi: 3.0.x", "openapi: 3.1.x" or "swagger: \'2.0\'" at the top level'],
+    },
+    {
+      description: 'another major version',
+      input: lines('openapi: 4.0.0', 'paths: {}'),
+      expected: ['openapi.yaml:1:10: openapi: only OpenAPI 3.x (and Swagger 2.0) is read: expected "3.0.x" or "3.1.x", got "4.0.0"'],
+    },
+    {
+      description: 'not a mapping',
+      input: lines('- openapi: 3.0.0'),
+      expected: ['openapi.yaml:1:1: expected an OpenAPI 3.x or Swagger 2.0 document (a mapping with "openapi" and "paths"), got a list'],
     },
     {
       description: 'a requirement naming an undeclared scheme, placed at its name',
@@ -415,8 +427,8 @@ describe('parseOpenApi: documents it refuses', () => {
     expect(error.code).toBe('invalid_openapi');
   });
 
-  it('lists each operation asking for undeclared scopes', () => {
-    const error = errorOf(
+  it('warns about each operation asking for undeclared scopes, and reads what they ask for', () => {
+    const doc = parseOpenApi(
       lines(
         'openapi: 3.0.3',
         'paths:',
@@ -427,13 +439,15 @@ describe('parseOpenApi: documents it refuses', () => {
         '    put: { security: [{ oauth: [x:write, x:read] }] }',
         ...OAUTH_COMPONENTS,
       ),
+      'openapi.yaml',
     );
-    expect(error.problems.map((problem) => /^(\S+ \S+) asks for the scope "([^"]+)"/.exec(problem.message)?.slice(1).join(' '))).toEqual([
+    expect(doc.warnings.map((warning) => /: (\S+ \S+) asks for the scope "([^"]+)"/.exec(warning)?.slice(1).join(' '))).toEqual([
       'GET /a x:read',
       'DELETE /a x:admin',
       'PUT /b x:write',
       'PUT /b x:read',
     ]);
+    expect(byName(doc.endpoints).get('DELETE /a')?.required).toEqual([['a:write'], ['x:admin']]);
   });
 });
 

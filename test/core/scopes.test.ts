@@ -7,6 +7,7 @@ import {
   formatScopes,
   isScopeToken,
   minimal,
+  nameWeight,
   parseScopes,
   satisfies,
   unionScopes,
@@ -663,13 +664,13 @@ describe('minimal', () => {
   it('prefers the broader scope when it replaces several', () => {
     const rules = compileRules({ implies: { 'videos:write': ['videos:read'] } });
     const requirements: Requirement[] = [[['videos:read']], [['videos:write']]];
-    expect(minimal(requirements, rules)).toEqual({ scopes: ['videos:write'], exact: true });
+    expect(minimal(requirements, rules)).toMatchObject({ scopes: ['videos:write'], exact: true });
   });
 
   it('uses extra candidates that cover several needed scopes', () => {
     const requirements: Requirement[] = [[['repo:status']], [['public_repo']], [['repo:invite']]];
     expect(minimal(requirements, github).scopes).toEqual(['public_repo', 'repo:invite', 'repo:status']);
-    expect(minimal(requirements, github, { candidates: ['repo', 'admin:org'] })).toEqual({ scopes: ['repo'], exact: true });
+    expect(minimal(requirements, github, { candidates: ['repo', 'admin:org'] })).toMatchObject({ scopes: ['repo'], exact: true });
   });
 
   it('does not pick a broader candidate when it saves nothing', () => {
@@ -689,6 +690,49 @@ describe('minimal', () => {
     expect(minimal(requirements as Requirement[], plain).scopes).toEqual(expected);
   });
 
+  // issue 11: among sets of equal size, the one that grants least, and why each scope was chosen
+  it.each([
+    { description: 'a read scope before admin, even when admin is listed first', requirements: [[['admin'], ['jobs:read']]], expected: ['jobs:read'] },
+    { description: 'readonly before the full scope (Google Tasks: tasks listed first)', requirements: [[['https://www.googleapis.com/auth/tasks'], ['https://www.googleapis.com/auth/tasks.readonly']]], expected: ['https://www.googleapis.com/auth/tasks.readonly'] },
+    { description: 'read before write before manage (Okta)', requirements: [[['okta.users.manage'], ['okta.users.write'], ['okta.users.read']]], expected: ['okta.users.read'] },
+    { description: 'cloud-platform last', requirements: [[['https://www.googleapis.com/auth/cloud-platform'], ['https://www.googleapis.com/auth/compute']]], expected: ['https://www.googleapis.com/auth/compute'] },
+  ])('prefers the name that says less: $description', ({ requirements, expected }) => {
+    expect(minimal(requirements as Requirement[], plain).scopes).toEqual(expected);
+  });
+
+  it('prefers the scope unlocking fewer operations of the document, and says why', () => {
+    // Google Compute lists cloud-platform, compute and compute.readonly on every read; only the first two on writes.
+    const auth = (name: string) => `https://www.googleapis.com/auth/${name}`;
+    const document: Requirement[] = [
+      [[auth('cloud-platform')], [auth('compute')], [auth('compute.readonly')]],
+      [[auth('cloud-platform')], [auth('compute')]],
+      [[auth('cloud-platform')]],
+    ];
+    const unlocks = (scope: string) => document.filter((required) => required.some((group) => group.length === 1 && group[0] === scope)).length;
+    const result = minimal([[[auth('zeta.a')], [auth('zeta.b')]], document[0]!], plain, { unlocks: (scope) => (scope.includes('zeta.a') ? 1 : scope.includes('zeta.b') ? 5 : unlocks(scope)) });
+    expect(result.scopes).toEqual([auth('compute.readonly'), auth('zeta.a')]);
+    expect(result.reasons[auth('compute.readonly')]).toEqual([
+      { over: auth('cloud-platform'), because: 'fewer-operations', detail: `unlocks 1 operations of the document, ${auth('cloud-platform')} 3` },
+      { over: auth('compute'), because: 'fewer-operations', detail: `unlocks 1 operations of the document, ${auth('compute')} 2` },
+    ]);
+    expect(result.reasons[auth('zeta.a')]).toEqual([{ over: auth('zeta.b'), because: 'fewer-operations', detail: `unlocks 1 operations of the document, ${auth('zeta.b')} 5` }]);
+  });
+
+  it('prefers a scope implied by another to the one implying it, and says so', () => {
+    const rules = compileRules({ implies: { admin: ['jobs:read'] } });
+    const result = minimal([[['admin'], ['jobs:read']]], rules, { unlocks: (scope) => (scope === 'admin' ? 1 : 9) });
+    expect(result.scopes).toEqual(['jobs:read']);
+    expect(result.reasons['jobs:read']).toEqual([{ over: 'admin', because: 'implied', detail: 'implied by admin' }]);
+  });
+
+  it.each([
+    ['read:org', 0], ['okta.users.read', 0], ['https://www.googleapis.com/auth/drive.readonly', 0], ['Mail.Read', 0],
+    ['chat:write', 1], ['Mail.ReadWrite', 1], ['videos', 1],
+    ['admin', 2], ['okta.users.manage', 2], ['https://www.googleapis.com/auth/cloud-platform', 2], ['full_access', 2],
+  ])('weighs the name %s as %i', (scope, weight) => {
+    expect(nameWeight(scope as string)).toBe(weight);
+  });
+
   it('honours alternatives across endpoints', () => {
     const requirements: Requirement[] = [[['a'], ['x']], [['b'], ['x']], [['c'], ['x']]];
     expect(minimal(requirements, plain).scopes).toEqual(['x']);
@@ -699,8 +743,8 @@ describe('minimal', () => {
   });
 
   it('needs nothing for no requirements or requirements that need nothing', () => {
-    expect(minimal([], plain)).toEqual({ scopes: [], exact: true });
-    expect(minimal([[], [[]], [['a'], []]], plain)).toEqual({ scopes: [], exact: true });
+    expect(minimal([], plain)).toMatchObject({ scopes: [], exact: true });
+    expect(minimal([[], [[]], [['a'], []]], plain)).toMatchObject({ scopes: [], exact: true });
   });
 
   it('sorts its answer', () => {
