@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import type { Deps, GlobalOptions } from './deps.js';
 import { ExitCode, UsageError } from './errors.js';
 import { guardDeps } from './io/guard.js';
+import { fitHelp } from './render/help.js';
+import { widthOf } from './render/table.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -50,9 +52,12 @@ export function globalsOf(command: Command, deps: Deps): GlobalOptions {
 
 export function buildProgram(deps: Deps, setExit: (code: number) => void): Command {
   const program = new Command('scopes');
+  // Help fits the terminal: commander wraps its lists to the width given, fitHelp the examples and notes after them.
   const write = {
-    writeOut: (text: string) => deps.io.out.write(text),
-    writeErr: (text: string) => deps.io.err.write(text),
+    writeOut: (text: string) => deps.io.out.write(fitHelp(text, widthOf(deps.io.out))),
+    writeErr: (text: string) => deps.io.err.write(fitHelp(text, widthOf(deps.io.err))),
+    getOutHelpWidth: () => widthOf(deps.io.out) ?? 80,
+    getErrHelpWidth: () => widthOf(deps.io.err) ?? 80,
     outputError: (text: string, writeErr: (text: string) => void) => writeErr(text),
   };
   program

@@ -7,6 +7,7 @@ import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
 import { styleFor } from '../render/style.js';
+import { widthOf } from '../render/table.js';
 import { commandContext, type CommandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
 import { introspectScopes, loadScopeDocument, resolveToken, type LoadedDocument, type TokenInfo } from './shared.js';import { permitInsecure } from '../io/guard.js';
@@ -65,7 +66,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
 
   if (globals.json) deps.io.out.write(`${JSON.stringify(checkJson(report))}\n`);
   else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));
-  else deps.io.out.write(renderCheck(report, styleFor(deps.io.out)));
+  else deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));
   return ok ? ExitCode.ok : ExitCode.missingScope;
 }
 
