@@ -26,13 +26,16 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
 
+/** The npm package: `scopes` there is an unrelated package, so this one is published as `scopes-cli` (binary `scopes`). */
+const PACKAGE_NAME = 'scopes-cli';
+
 /** The package version, from dist/src/cli.js (built) or src/cli.ts (tests run the sources). */
 function version(): string {
   const require = createRequire(import.meta.url);
   for (const path of ['../../package.json', '../package.json']) {
     try {
       const manifest = require(path) as { name?: string; version?: string };
-      if (manifest.name === 'scopes' && manifest.version) return manifest.version;
+      if (manifest.name === PACKAGE_NAME && manifest.version) return manifest.version;
     } catch {
       // not at this depth
     }
