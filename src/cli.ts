@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import type { Deps, GlobalOptions } from './deps.js';
 import { ExitCode, UsageError } from './errors.js';
 import { guardDeps } from './io/guard.js';
+import { fitHelp } from './render/help.js';
+import { widthOf } from './render/table.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -24,13 +26,16 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
 
+/** The npm package: `scopes` there is an unrelated package, so this one is published as `scopes-cli` (binary `scopes`). */
+const PACKAGE_NAME = 'scopes-cli';
+
 /** The package version, from dist/src/cli.js (built) or src/cli.ts (tests run the sources). */
 function version(): string {
   const require = createRequire(import.meta.url);
   for (const path of ['../../package.json', '../package.json']) {
     try {
       const manifest = require(path) as { name?: string; version?: string };
-      if (manifest.name === 'scopes' && manifest.version) return manifest.version;
+      if (manifest.name === PACKAGE_NAME && manifest.version) return manifest.version;
     } catch {
       // not at this depth
     }
@@ -50,9 +55,12 @@ export function globalsOf(command: Command, deps: Deps): GlobalOptions {
 
 export function buildProgram(deps: Deps, setExit: (code: number) => void): Command {
   const program = new Command('scopes');
+  // Help fits the terminal: commander wraps its lists to the width given, fitHelp the examples and notes after them.
   const write = {
-    writeOut: (text: string) => deps.io.out.write(text),
-    writeErr: (text: string) => deps.io.err.write(text),
+    writeOut: (text: string) => deps.io.out.write(fitHelp(text, widthOf(deps.io.out))),
+    writeErr: (text: string) => deps.io.err.write(fitHelp(text, widthOf(deps.io.err))),
+    getOutHelpWidth: () => widthOf(deps.io.out) ?? 80,
+    getErrHelpWidth: () => widthOf(deps.io.err) ?? 80,
     outputError: (text: string, writeErr: (text: string) => void) => writeErr(text),
   };
   program

@@ -8,6 +8,7 @@ import { ExitCode, MissingScopeError, ScopesError } from './errors.js';
 import { openBrowser } from './io/browser.js';
 import { guardDeps } from './io/guard.js';
 import { tracingFetch } from './io/http.js';
+import { installProxy, proxySettings } from './io/proxy.js';
 import { stateDir, type Env } from './io/paths.js';
 import { processStreams } from './io/streams.js';
 import type { SecretStore } from './io/store/types.js';
@@ -16,7 +17,17 @@ export function realDeps(env: Env = process.env): Deps {
   const io = processStreams(env);
   const debug = env.SCOPES_DEBUG === '1' || process.argv.includes('--verbose') || process.argv.includes('-v');
   const stores = new Map<StorageKind, SecretStore>();
-  const baseFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+  // Proxies apply before the first request; without HTTP(S)_PROXY this is one resolved promise.
+  const proxy = proxySettings(env) === undefined ? Promise.resolve(undefined) : installProxy(env);
+  let proxyTraced = false;
+  const baseFetch: typeof fetch = async (input, init) => {
+    const line = await proxy;
+    if (line !== undefined && debug && !proxyTraced) {
+      proxyTraced = true;
+      io.err.write(`[http] ${line}\n`);
+    }
+    return globalThis.fetch(input, init);
+  };
   const deps: Deps = {
     io,
     env,

@@ -8,6 +8,7 @@ import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
 import { styleFor } from '../render/style.js';
+import { widthOf } from '../render/table.js';
 import { commandContext, type CommandContext } from './context.js';
 import { matchHar, parseCredential, readHar } from './minimal.js';
 import { compileMerged, ruleFlags } from './rules.js';
@@ -95,7 +96,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
 
   if (globals.json) deps.io.out.write(`${JSON.stringify(checkJson(report))}\n`);
   else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));
-  else deps.io.out.write(renderCheck(report, styleFor(deps.io.out)));
+  else deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));
   return ok ? ExitCode.ok : ExitCode.missingScope;
 }
 

@@ -13,6 +13,7 @@ import { ExitCode, MissingScopeError, noSession, UsageError } from '../errors.js
 import { readSessionState } from '../io/state.js';
 import { grantJson, renderGrant } from '../render/grant.js';
 import { styleFor } from '../render/style.js';
+import { widthOf, wrapText } from '../render/table.js';
 import { commandContext, type CommandContext } from './context.js';
 import { mergeRules, ruleFlags } from './rules.js';
 import { introspectScopes } from './shared.js';
@@ -85,8 +86,10 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
     deps.io.out.write(`${JSON.stringify(grantJson(report))}\n`);
   } else {
     const style = styleFor(deps.io.out);
-    deps.io.out.write(`${style.bold('Requested vs granted')} ${style.dim(`(granted from ${SOURCE_TEXT[report.source]})`)}\n\n${renderGrant(report, style)}`);
-    if (granted.note) deps.io.out.write(`${style.dim(granted.note)}\n`);
+    const width = widthOf(deps.io.out);
+    const heading = wrapText([{ text: 'Requested vs granted', style: style.bold }, { text: ` (granted from ${SOURCE_TEXT[report.source]})`, style: style.dim }], width);
+    deps.io.out.write(`${heading.join('\n')}\n\n${renderGrant(report, style, width)}`);
+    if (granted.note) deps.io.out.write(`${wrapText({ text: granted.note, style: style.dim }, width).join('\n')}\n`);
   }
   if (report.notGranted.length > 0) {
     throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')}.`, { hint: addScopeHint(context, report.notGranted) });

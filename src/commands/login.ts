@@ -16,6 +16,7 @@ import type { Configuration } from 'openid-client';
 import { readSessionState, writeSessionState } from '../io/state.js';
 import { grantJson, renderGrant } from '../render/grant.js';
 import { styleFor } from '../render/style.js';
+import { fitLine, widthOf } from '../render/table.js';
 import { clientSecret, credentialKey, resolveStorage, withCredentialLock } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 import { prepareResourceLogin, startsFromResource } from './login-resource.js';
@@ -479,7 +480,7 @@ function elapsedTicker(context: CommandContext, timeoutSeconds: number): () => v
   let frame = 0;
   const timer = setInterval(() => {
     const waited = Math.floor((Date.now() - started) / 1000);
-    err.write(`\r${frames[frame++ % frames.length]} waiting for the browser: ${waited} s of ${timeoutSeconds} s`);
+    err.write(`\r${fitLine(`${frames[frame++ % frames.length]} waiting for the browser: ${waited} s of ${timeoutSeconds} s`, widthOf(err))}`);
   }, 250);
   timer.unref();
   return () => {
@@ -565,7 +566,7 @@ function printResult(
   const lines = [
     `${out.ok('Logged in')} to ${info.profile.issuer ?? info.profile.tokenEndpoint} as profile ${out.bold(context.resolved.name)}.`,
     '',
-    renderGrant(report, out),
+    renderGrant(report, out, widthOf(deps.io.out)),
   ];
   const expiry = info.expiresAt === undefined ? 'no expiry given' : `expires ${new Date(info.expiresAt * 1000).toISOString()}`;
   lines.push(`Access token ${expiry}; ${info.refreshToken ? `refresh token stored in the ${info.storage}` : 'no refresh token'}.`);

@@ -13,6 +13,7 @@ import { permitInsecure } from '../io/guard.js';
 import { isLoopbackHost, refuseExposedBearer } from '../io/transport.js';
 import { probeEndpoints, scopesToAdd, type ProbeResult, type ProbeTarget } from '../probe/engine.js';
 import { probeJson, renderProbe } from '../render/probe.js';
+import { fitLine, widthOf } from '../render/table.js';
 import { styleFor } from '../render/style.js';
 import { commandContext, type CommandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
@@ -70,7 +71,8 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
 
   const sent = targets.filter((target) => target.skip === undefined && (options.allowUnsafe || ['GET', 'HEAD', 'OPTIONS'].includes(target.method))).length;
   const progress = deps.io.err.isTTY && sent > 1;
-  if (progress) deps.io.err.write(`probing ${sent} endpoints…`);
+  const errWidth = widthOf(deps.io.err);
+  if (progress) deps.io.err.write(fitLine(`probing ${sent} endpoints…`, errWidth));
   const results = await probeEndpoints(targets, {
     token: token.token,
     granted: token.granted,
@@ -80,13 +82,13 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
     concurrency: options.concurrency,
     timeoutMs: options.timeoutSeconds * 1000,
     allowUnsafe: options.allowUnsafe,
-    ...(progress ? { onResult: (_result: ProbeResult, done: number, total: number) => deps.io.err.write(`\rprobing ${sent} endpoints… ${done}/${total}`) } : {}),
+    ...(progress ? { onResult: (_result: ProbeResult, done: number, total: number) => deps.io.err.write(`\r${fitLine(`probing ${sent} endpoints… ${done}/${total}`, errWidth)}`) } : {}),
   });
   if (progress) deps.io.err.write('\r\u001b[K');
 
   const report = { results, missing: scopesToAdd(results, token.granted, rules), granted: token.known ? token.granted : null, profile: context.resolved.name, api };
   if (globals.json) deps.io.out.write(`${JSON.stringify(probeJson(report))}\n`);
-  else deps.io.out.write(renderProbe(report, styleFor(deps.io.out)));
+  else deps.io.out.write(renderProbe(report, styleFor(deps.io.out), widthOf(deps.io.out)));
   options.onResults?.(results);
   if (options.login) {
     const { loginAndProbeAgain } = await import('./probe-login.js');

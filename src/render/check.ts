@@ -1,6 +1,7 @@
 import type { Requirement } from '../core/scopes.js';
 import type { ProbeResult } from '../probe/engine.js';
-import { pad, type Style } from './style.js';
+import type { Style } from './style.js';
+import { renderTable, type Cell, type Column, type Segment } from './table.js';
 
 export interface CheckedEndpoint {
   readonly method: string;
@@ -36,9 +37,9 @@ export interface CheckReport {
 const describeRequirement = (required: Requirement): string =>
   required.length === 0 || required.some((group) => group.length === 0) ? 'no scope' : required.map((group) => group.join(' + ')).join(' or ');
 
-const describeLive = (endpoint: CheckedEndpoint, style: Style): string => {
-  if (endpoint.live) return style.dim(`  live: ${endpoint.live.status ?? '-'} ${endpoint.live.outcome.replace('_', ' ')}`);
-  return endpoint.liveNote ? style.dim(`  live: ${endpoint.liveNote}`) : '';
+const liveText = (endpoint: CheckedEndpoint): string => {
+  if (endpoint.live) return `  live: ${endpoint.live.status ?? '-'} ${endpoint.live.outcome.replace('_', ' ')}`;
+  return endpoint.liveNote ? `  live: ${endpoint.liveNote}` : '';
 };
 
 /** Where a broader granted scope did the work: ` (videos:read via videos:write)`. */
@@ -54,17 +55,23 @@ const missingText = (endpoint: CheckedEndpoint): string => endpoint.missing.join
 const describeMissing = (endpoint: CheckedEndpoint): string =>
   `${endpoint.method} ${endpoint.path} needs ${missingText(endpoint)}${endpoint.required.length > 1 ? ` (accepted: ${describeRequirement(endpoint.required)})` : ''}`;
 
-/** A table for people: one line per endpoint, what is missing, then least-privilege notes. */
-export function renderCheck(report: CheckReport, style: Style): string {
-  const width = Math.max(...report.endpoints.map((e) => e.method.length + 1 + e.path.length), 8);
-  const lines = report.endpoints.map((endpoint) => {
-    const mark = endpoint.satisfied ? style.ok('✓') : style.bad('✗');
-    const name = pad(`${endpoint.method} ${endpoint.path}`, width);
-    const detail = endpoint.satisfied
-      ? style.dim(`${describeRequirement(endpoint.required)}${describeCover(endpoint)}`)
-      : `${style.bad('missing')} ${missingText(endpoint)}${endpoint.required.length > 1 ? style.dim(`  (needs ${describeRequirement(endpoint.required)})`) : ''}`;
-    return `${mark} ${name}  ${detail}${describeLive(endpoint, style)}`;
+/** A table for people: one line per endpoint, what is missing, then least-privilege notes; fit to `width` when given. */
+export function renderCheck(report: CheckReport, style: Style, width?: number): string {
+  const rows: Cell[][] = report.endpoints.map((endpoint) => {
+    const mark = endpoint.satisfied ? { text: '✓', style: style.ok } : { text: '✗', style: style.bad };
+    const detail: Segment[] = endpoint.satisfied
+      ? [{ text: `${describeRequirement(endpoint.required)}${describeCover(endpoint)}`, style: style.dim }]
+      : [
+          { text: 'missing', style: style.bad },
+          { text: ` ${missingText(endpoint)}` },
+          ...(endpoint.required.length > 1 ? [{ text: `  (needs ${describeRequirement(endpoint.required)})`, style: style.dim }] : []),
+        ];
+    const live = liveText(endpoint);
+    if (live) detail.push({ text: live, style: style.dim });
+    return [mark, `${endpoint.method} ${endpoint.path}`, detail];
   });
+  const columns: Column[] = [{ overflow: 'keep', key: true, gap: 1 }, { key: true, min: 12 }, { min: 12 }];
+  const lines = renderTable(columns, rows, { width, header: false });
   const failing = report.endpoints.filter((endpoint) => !endpoint.satisfied).length;
   const total = report.endpoints.length;
   lines.push('');

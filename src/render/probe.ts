@@ -6,7 +6,8 @@
 import { excerpt } from '../core/challenges.js';
 import { isScopeToken } from '../core/scopes.js';
 import type { ProbeOutcome, ProbeResult } from '../probe/engine.js';
-import { pad, type Style } from './style.js';
+import type { Style } from './style.js';
+import { layoutTable, wrapText, type Cell, type Column } from './table.js';
 
 export interface ProbeReport {
   readonly results: readonly ProbeResult[];
@@ -74,20 +75,19 @@ function endpointText(result: ProbeResult, api: string | undefined): string {
   return display(withTemplate);
 }
 
-function outcomeText(outcome: ProbeOutcome, style: Style): string {
-  const text = OUTCOME_TEXT[outcome];
+function outcomeStyle(outcome: ProbeOutcome, style: Style): (text: string) => string {
   switch (outcome) {
     case 'ok':
-      return style.ok(text);
+      return style.ok;
     case 'missing_scope':
     case 'unauthorized':
     case 'error':
-      return style.bad(text);
+      return style.bad;
     case 'step_up':
     case 'forbidden':
-      return style.warn(text);
+      return style.warn;
     case 'skipped':
-      return style.dim(text);
+      return style.dim;
   }
 }
 
@@ -112,30 +112,31 @@ function evidenceLines(result: ProbeResult): string[] {
   return lines.map(display);
 }
 
-/** The table, the evidence under each refused endpoint, and the line that fixes what is missing. */
-export function renderProbe(report: ProbeReport, style: Style): string {
-  const rows = report.results.map((result) => ({
-    result,
-    method: display(result.method),
-    endpoint: endpointText(result, report.api),
-    status: result.status === null ? '-' : String(result.status),
-    outcome: outcomeText(result.outcome, style),
-    missing: missingText(result),
-  }));
-  const width = (values: string[], header: string) => Math.max(header.length, ...values.map((value) => value.length));
-  const methodWidth = width(rows.map((row) => row.method), 'METHOD');
-  const endpointWidth = Math.min(width(rows.map((row) => row.endpoint), 'ENDPOINT'), 80);
-  const statusWidth = width(rows.map((row) => row.status), 'STATUS');
-  const outcomeWidth = Math.max(...Object.values(OUTCOME_TEXT).map((text) => text.length), 'OUTCOME'.length);
-
-  const line = (method: string, endpoint: string, status: string, outcome: string, missing: string) =>
-    `${pad(method, methodWidth)}  ${pad(endpoint, endpointWidth)}  ${pad(status, statusWidth)}  ${pad(outcome, outcomeWidth)}  ${missing}`.trimEnd();
-
-  const out: string[] = [style.bold(line('METHOD', 'ENDPOINT', 'STATUS', 'OUTCOME', 'MISSING'))];
-  for (const row of rows) {
-    out.push(line(row.method, row.endpoint, row.status, row.outcome, row.result.missing.length > 0 ? style.bad(row.missing) : row.missing));
-    for (const evidence of evidenceLines(row.result)) out.push(style.dim(`    ${evidence}`));
-  }
+/** The table, the evidence under each refused endpoint, and the line that fixes what is missing; fit to `width` columns when given. */
+export function renderProbe(report: ProbeReport, style: Style, width?: number): string {
+  const columns: Column[] = [
+    { header: 'METHOD', overflow: 'keep', key: true },
+    { header: 'ENDPOINT', key: true, min: 14 },
+    { header: 'STATUS', overflow: 'keep' },
+    { header: 'OUTCOME', overflow: 'keep' },
+    { header: 'MISSING', min: 12 },
+  ];
+  const rows: Cell[][] = report.results.map((result) => {
+    const missing = missingText(result);
+    return [
+      display(result.method),
+      endpointText(result, report.api),
+      result.status === null ? '-' : String(result.status),
+      { text: OUTCOME_TEXT[result.outcome], style: outcomeStyle(result.outcome, style) },
+      { text: missing, style: result.missing.length > 0 ? style.bad : undefined },
+    ];
+  });
+  const layout = layoutTable(columns, rows, { width, headerStyle: style.bold });
+  const out: string[] = [...layout.header];
+  report.results.forEach((result, i) => {
+    out.push(...(layout.rows[i] ?? []));
+    for (const evidence of evidenceLines(result)) out.push(...wrapText({ text: evidence, style: style.dim }, width, 6, 4));
+  });
 
   out.push('');
   const count = (outcome: ProbeOutcome) => report.results.filter((result) => result.outcome === outcome).length;

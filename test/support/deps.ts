@@ -21,6 +21,8 @@ export function testDeps(options: {
   openBrowser?: (url: string) => Promise<BrowserResult>;
   stores?: Partial<Record<StorageKind, SecretStore>>;
   fetch?: typeof fetch;
+  /** The terminal's width (with `tty`): what `process.stdout.columns` would say. */
+  columns?: number;
 }): TestDeps {
   let out = '';
   let err = '';
@@ -31,8 +33,8 @@ export function testDeps(options: {
   const fileStore = new FileSecretStore(stateDir(options.env));
   return {
     io: {
-      out: { write: (text) => void (out += text), isTTY: tty, color: tty && options.env.NO_COLOR === undefined },
-      err: { write: (text) => void (err += text), isTTY: tty, color: tty && options.env.NO_COLOR === undefined },
+      out: { write: (text) => void (out += text), isTTY: tty, color: tty && options.env.NO_COLOR === undefined, columns: options.columns },
+      err: { write: (text) => void (err += text), isTTY: tty, color: tty && options.env.NO_COLOR === undefined, columns: options.columns },
       stdinIsTTY: false,
       readStdin: async () => options.stdin ?? '',
       readLine: async () => stdinLines.shift(),
