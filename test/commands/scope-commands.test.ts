@@ -172,7 +172,7 @@ describe('scopes check', () => {
 
   it.each([
     { description: 'a missing file', args: ['--manifest', 'nope.json'], message: 'Cannot read the manifest' },
-    { description: 'both documents', args: ['--manifest', 'a', '--openapi', 'b'], message: 'not both' },
+    { description: 'both documents', args: ['--manifest', 'a', '--openapi', 'b'], message: 'not several' },
     { description: 'no document at all', args: [], message: 'No scope document' },
   ])('exits 2 for $description', async ({ args, message }) => {
     const result = await run(['check', ...args, '--token', jwt({ scope: 'a' })]);

@@ -64,9 +64,14 @@ describe('scopesToAdd', () => {
       expected: ['files:read', 'files:write'],
     },
     {
-      description: 'alternatives: one of them, the first listed when nothing else decides',
+      description: 'alternatives: the one whose name says less (read before write), as minimal prefers',
       input: { results: [result({ required: [['tools:write'], ['tools:read']], missing: ['tools:write'] })], granted: [], rules: plain },
-      expected: ['tools:write'],
+      expected: ['tools:read'],
+    },
+    {
+      description: 'alternatives: the first listed when nothing else decides',
+      input: { results: [result({ required: [['b:x'], ['a:x']], missing: ['b:x'] })], granted: [], rules: plain },
+      expected: ['b:x'],
     },
     {
       description: 'alternatives shared by two endpoints: the one scope that serves both',

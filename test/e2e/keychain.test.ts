@@ -80,7 +80,7 @@ describe.skipIf(unavailable !== undefined)('keychain storage (real Secret Servic
       const logout = await box.run(['logout']);
       expect(logout.code, logout.stderr).toBe(0);
       expect(await store.read(profileKey)).toBeUndefined();
-    });
+    }, 90_000); // a dozen processes, each talking to the Secret Service over D-Bus
   });
 });
 
