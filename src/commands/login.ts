@@ -131,7 +131,10 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
   const config = fromResource?.config ?? (await connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) }));
   const supported = supportedScopes(config.serverMetadata().scopes_supported, fromResource?.discovery.resourceMetadata.scopesSupported);
   const line = (scopes: readonly string[]) => loginLine(context.resolved.name, given, saved, scopes);
-  checkScopesBeforeBrowser(context, requested, supported, Boolean(options.force), line);
+  // Scopes a resource's challenge named are authoritative (MCP: they may be a superset of scopes_supported): only the
+  // ones a person typed are checked against the lists.
+  const typed = fromResource && given.scope.length === 0 ? requested.filter((scope) => !fromResource.discovery.scopes.scopes.includes(scope)) : requested;
+  checkScopesBeforeBrowser(context, typed, supported, Boolean(options.force), line);
   const flow = { context, config, profile, requested, options };
   let started: FlowResult;
   try {
