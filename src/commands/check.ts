@@ -92,7 +92,21 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   const unused = unusedScopes(token.granted, documentEndpoints.map((endpoint) => endpoint.required), rules).filter((scope) => !openid.has(scope));
   const ok = endpoints.every((endpoint) => endpoint.satisfied) && !(options.failOnUnused && unused.length > 0);
   const notes = credentialNotes(documentEndpoints, credential);
-  const report: CheckReport = { ok, document: loaded.path, endpoints, unused, granted: token.granted, source: token.source, failOnUnused: options.failOnUnused, credential, notes, ...(har ? { har } : {}) };
+  const { withoutImplied } = await import('./login-checks.js');
+  const toAdd = withoutImplied([...new Set(endpoints.filter((endpoint) => !endpoint.satisfied).flatMap((endpoint) => endpoint.missing))], rules);
+  const report: CheckReport = {
+    ok,
+    document: loaded.path,
+    endpoints,
+    unused,
+    granted: token.granted,
+    source: token.source,
+    failOnUnused: options.failOnUnused,
+    credential,
+    notes,
+    ...(har ? { har } : {}),
+    ...(toAdd.length ? { addScope: { scopes: toAdd, profile: context.resolved.name } } : {}),
+  };
 
   if (globals.json) deps.io.out.write(`${JSON.stringify(checkJson(report))}\n`);
   else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));

@@ -66,6 +66,14 @@ export function checkScopesBeforeBrowser(
   }, 'unlisted_scope');
 }
 
+/** The profile's saved scopes the server does not list: a warning only, as a server accepted them before. */
+export function warnUnlistedSaved(context: CommandContext, scopes: readonly string[], supported: readonly string[] | undefined): void {
+  if (supported === undefined || supported.length === 0) return;
+  for (const { scope, suggestion } of unlistedScopes(scopes, supported)) {
+    context.warn(`The profile asks for ${scope}, which the server does not list in scopes_supported${suggestion ? ` (did you mean ${suggestion}?)` : ''}.`);
+  }
+}
+
 /**
  * After `invalid_scope`: which of the scopes asked the server does not list (or, without a list, which look unusual),
  * and the login line without them.

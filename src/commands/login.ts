@@ -20,7 +20,7 @@ import { fitLine, widthOf } from '../render/table.js';
 import { clientSecret, credentialKey, resolveStorage, withCredentialLock } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 import { prepareResourceLogin, startsFromResource } from './login-resource.js';
-import { checkScopesBeforeBrowser, explainInvalidScope, keepOrWarnDropped, loginLine, resourceProfileFields, supportedScopes, withoutImplied } from './login-checks.js';
+import { checkScopesBeforeBrowser, warnUnlistedSaved, explainInvalidScope, keepOrWarnDropped, loginLine, resourceProfileFields, supportedScopes, withoutImplied } from './login-checks.js';
 
 export interface LoginOptions {
   readonly issuer?: string | undefined;
@@ -131,7 +131,12 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
   const config = fromResource?.config ?? (await connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) }));
   const supported = supportedScopes(config.serverMetadata().scopes_supported, fromResource?.discovery.resourceMetadata.scopesSupported);
   const line = (scopes: readonly string[]) => loginLine(context.resolved.name, given, saved, scopes);
-  checkScopesBeforeBrowser(context, requested, supported, Boolean(options.force), line);
+  // What a person typed now is checked strictly; scopes a resource's challenge named are authoritative (MCP: they may
+  // be a superset of scopes_supported); the profile's saved scopes, which a server accepted before, only warn.
+  const exempt = fromResource && given.scope.length === 0 ? fromResource.discovery.scopes.scopes : [];
+  const typed = parseScopes([...given.scope, ...given.addScope]).filter((scope) => !exempt.includes(scope));
+  checkScopesBeforeBrowser(context, requested.filter((scope) => typed.includes(scope)), supported, Boolean(options.force), line);
+  warnUnlistedSaved(context, requested.filter((scope) => !typed.includes(scope) && !exempt.includes(scope)), supported);
   const flow = { context, config, profile, requested, options };
   let started: FlowResult;
   try {

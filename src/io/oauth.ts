@@ -223,6 +223,9 @@ async function discover(issuer: URL, clientId: string, auth: client.ClientAuth, 
     try {
       return await client.discovery(issuer, clientId, undefined, auth, { ...options, algorithm: 'oauth2' });
     } catch (second) {
+      // The third place MCP (2026-07-28) looks for an issuer with a path: /.well-known/openid-configuration/<path>.
+      const third = await insertedOpenIdConfiguration(issuer, clientId, auth, options);
+      if (third) return third;
       const chosen = isStatusOnly(first) && !isStatusOnly(second) ? second : first;
       const mismatch = issuerMismatch(chosen, issuer);
       if (mismatch) throw mismatch;
@@ -235,6 +238,28 @@ async function discover(issuer: URL, clientId: string, auth: client.ClientAuth, 
         cause: chosen,
       });
     }
+  }
+}
+
+/**
+ * OpenID configuration at `/.well-known/openid-configuration/<path>` (the well-known path inserted, as RFC 8414 does),
+ * which some servers with a path issuer publish and openid-client does not try; used only when its `issuer` is exactly
+ * the issuer asked (RFC 8414 §3.3). Undefined when the issuer has no path or the document is not there or not its own.
+ */
+async function insertedOpenIdConfiguration(
+  issuer: URL,
+  clientId: string,
+  auth: client.ClientAuth,
+  options: Parameters<typeof client.discovery>[4],
+): Promise<client.Configuration | undefined> {
+  const path = issuer.pathname.replace(/\/+$/, '');
+  if (path === '') return undefined;
+  try {
+    const config = await client.discovery(new URL(`${issuer.origin}/.well-known/openid-configuration${path}`), clientId, undefined, auth, options);
+    const found = config.serverMetadata().issuer;
+    return found === issuer.href ? config : undefined;
+  } catch {
+    return undefined;
   }
 }
 

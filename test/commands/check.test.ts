@@ -151,6 +151,7 @@ describe('scopes check: output', () => {
       source: 'jwt',
       document: path,
       credential: 'oauth',
+      addScope: 'scopes login --add-scope "export:write"',
     });
   });
 
@@ -165,6 +166,7 @@ describe('scopes check: output', () => {
         '✓ GET /v1/jobs/{id}            jobs:read or admin',
         '',
         '1 of 3 endpoints are not satisfied by the granted scopes.',
+        'To fix: scopes login --add-scope "export:write"',
         'Granted (jwt): videos:write admin usage:read',
         'Granted but needed by no endpoint: usage:read (least privilege: consider not asking for them)',
         '',

@@ -66,3 +66,25 @@ describe('a server that accepts Client ID Metadata Documents', () => {
     mcp.configure({});
   });
 });
+
+describe('an issuer with a path whose metadata is only at /.well-known/openid-configuration/<path>', () => {
+  it('is found second in the MCP order by discover', async () => {
+    const issuer = `${mcp.url}/as-inserted`;
+    mcp.configure({ authorizationServers: [issuer] });
+    const deps = terminalDeps('');
+    const code = await runDiscover(deps, { ...globals, json: true }, { url: mcp.resource, scope: [], allowNoPkceMetadata: false });
+    expect(code).toBe(0);
+    const fetched = JSON.parse(deps.stdout()).steps.filter((step: { kind: string }) => step.kind === 'fetch').slice(2);
+    expect(fetched.map((step: { url: string; status: number }) => [step.url, step.status])).toEqual([
+      [`${mcp.url}/.well-known/oauth-authorization-server/as-inserted`, 404],
+      [`${mcp.url}/.well-known/openid-configuration/as-inserted`, 200],
+    ]);
+    mcp.configure({});
+  });
+
+  it('is found by the adapter every later command connects through (refresh, logout, inspect)', async () => {
+    const { connect } = await import('../../src/io/oauth.js');
+    const config = await connect({ issuer: `${mcp.url}/as-inserted`, clientId: 'scopes-cli' }, { fetch: (input, init) => globalThis.fetch(input, init) });
+    expect(config.serverMetadata().issuer).toBe(`${mcp.url}/as-inserted`);
+  });
+});

@@ -3,6 +3,8 @@
  * against the real provider: a typo caught before the browser opens, an `invalid_scope` answer explained with the
  * line that leaves the culprit out, and openid / offline_access that a narrower login would drop.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../support/cli.js';
 import { startTestProvider, type TestProvider } from '../support/provider.js';
@@ -41,6 +43,20 @@ describe('scopes checked before the browser opens', () => {
     expect(result.stderr).toContain('add --force');
     expect(result.stderr).not.toContain('/auth?');
     expect(provider.events.slice(before).some((event) => event.name.startsWith('interaction') || event.name.startsWith('authorization'))).toBe(false);
+  });
+
+  it("only warns about the profile's saved scopes, which a server accepted before; what is typed now is checked strictly", async () => {
+    const box = await sandbox();
+    await mkdir(join(box.home, 'config', 'scopes'), { recursive: true });
+    const profile = { issuer: provider.issuer, clientId: provider.publicClientId, resource: [provider.resource], scopes: ['openid', 'videos:read', 'tools:admin'] };
+    await writeFile(join(box.home, 'config', 'scopes', 'config.json'), JSON.stringify({ profiles: { default: profile } }));
+    const saved = await box.run(['login', '--timeout', '20']);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stderr).toContain('warning: The profile asks for tools:admin, which the server does not list in scopes_supported.');
+
+    const typed = await box.run(['login', '--add-scope', 'usage:reed', '--timeout', '20']);
+    expect(typed.code).toBe(2);
+    expect(typed.stderr).toContain('usage:reed  (did you mean usage:read?)');
   });
 
   it('asks anyway with --force, and after invalid_scope names the scope the server does not list and the line without it', async () => {

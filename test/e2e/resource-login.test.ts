@@ -162,6 +162,15 @@ describe('scopes login --resource (no issuer)', () => {
     expect(JSON.parse(result.stdout).requested).toEqual([...MCP_SCOPES_SUPPORTED, 'offline_access']);
   });
 
+  it('takes the challenge scope as authoritative even where no scopes_supported lists it (MCP)', async () => {
+    mcp.configure({ challengeScope: 'videos:read tools:admin' });
+    const box = await sandbox();
+    const result = await login(box, ['--client-id', provider.publicClientId]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('does not list');
+    expect(JSON.parse(result.stdout).requested).toEqual(['videos:read', 'tools:admin', 'offline_access']);
+  });
+
   it('refuses metadata whose resource is another URL, and says what differs', async () => {
     mcp.configure({ resource: `${mcp.url}/mcp/` });
     const box = await sandbox();

@@ -93,6 +93,10 @@ export async function startMcpResourceServer(): Promise<McpResourceServer> {
       delete metadata.code_challenge_methods_supported;
       return json(res, 200, { ...metadata, issuer: `${url}/as-no-pkce` });
     }
+    if (path === '/.well-known/openid-configuration/as-inserted') {
+      // A path issuer whose OpenID configuration sits only at the inserted location (the second the MCP order tries).
+      return json(res, 200, { ...(await providerMetadata()), issuer: `${url}/as-inserted` });
+    }
     if (path === '/.well-known/oauth-authorization-server/as-cimd') {
       // A server that accepts Client ID Metadata Documents (an https URL as client_id), as MCP 2026-07-28 describes.
       return json(res, 200, { ...(await providerMetadata()), issuer: `${url}/as-cimd`, client_id_metadata_document_supported: true });
