@@ -4,7 +4,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { scopesFromClaims } from '../core/carriers.js';
-import { decodeToken, normalizeToken } from '../core/jwt.js';
+import { normalizeToken } from '../core/jwt.js';
+import { decodeToken, PROVIDER_NAMES } from '../providers/index.js';
 import type { Endpoint, ScopeDocument } from '../core/manifest.js';
 import { UsageError } from '../errors.js';
 import { readBoundedFile } from '../io/bounded.js';
@@ -102,10 +103,10 @@ export async function loadScopeDocument(context: CommandContext, flags: Document
   }
   if (kind === 'openapi') {
     const { parseOpenApi } = await import('../core/openapi.js');
-    return { path, kind, document: parseOpenApi(text, path) };
+    return { path, kind, document: parseOpenApi(text, path, PROVIDER_NAMES) };
   }
   const { parseManifest } = await import('../core/manifest.js');
-  return { path, kind, document: parseManifest(text, path) };
+  return { path, kind, document: parseManifest(text, path, PROVIDER_NAMES) };
 }
 
 export interface TokenInfo {

@@ -75,7 +75,7 @@ const NEEDS_NOTHING: SecurityOutcome = { required: [[]], anyCredential: [[]], us
  * the document does not declare, and operations asking for an oauth2 scope their scheme's flows do not declare.
  * @see https://spec.openapis.org/oas/v3.1.1.html#security-requirement-object
  */
-export function parseOpenApi(text: string, fileName: string): ScopeDocument {
+export function parseOpenApi(text: string, fileName: string, presets?: readonly string[]): ScopeDocument {
   const code = 'invalid_openapi';
   const loaded = loadDocument(text, fileName, code);
   const problems = new Problems(fileName, loaded.locate, code);
@@ -89,7 +89,7 @@ export function parseOpenApi(text: string, fileName: string): ScopeDocument {
   const { schemes, declaredScopes } = swagger ? readSwagger2Schemes(root, problems) : readSecuritySchemes(root, refs, problems);
   const rootServer = swagger ? readSwagger2Server(root) : readServer(own(root, 'servers'), ['servers'], problems, true);
   const api = rootServer?.url;
-  const rules = readRules(root, { implies: 'x-scopes-implies', preset: 'x-scopes-preset' }, problems);
+  const rules = readRules(root, { implies: 'x-scopes-implies', preset: 'x-scopes-preset' }, problems, presets);
   const schemesWhere = swagger ? 'securityDefinitions' : 'components.securitySchemes';
 
   const evaluate = (value: unknown, path: JsonPath, label: string): SecurityOutcome =>

@@ -1,7 +1,7 @@
 /**
  * Calling endpoints with a token and reading what they say about its scopes (SPEC `scopes probe`, and `scopes check
  * --live`). The IO half of probing: requests, redirects, timeouts, size caps and the RFC 9728 metadata fetch live here;
- * what a response means is decided by the pure `readScopeFinding` (core/dialects.ts), and what is missing by the scope
+ * what a response means is decided by the pure `readScopeFinding` (the providers' registry over core/dialects.ts), and what is missing by the scope
  * algebra (core/scopes.ts). Everything it touches is injected (`fetch`), so tests can drive it with any server.
  *
  * The rules that keep a token where it belongs:
@@ -10,7 +10,8 @@
  *   another origin); the RFC 9728 metadata document is fetched without the token.
  */
 import { excerpt } from '../core/challenges.js';
-import { readScopeFinding, type Finding, type ProbeResponse } from '../core/dialects.js';
+import type { Finding, ProbeResponse } from '../core/dialects.js';
+import { readScopeFinding } from '../providers/index.js';
 import { findCover, minimal, parseScopes, satisfies, unionScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 
 /** One endpoint to call. */
