@@ -230,7 +230,8 @@ export interface SentenceScopes {
 const MAX_SENTENCE_CHARS = 4_000;
 const SCOPE_WORDS = new Set(['scope', 'scopes', 'scope(s)']);
 const BEFORE_LIST = new Set(['missing', 'requires', 'require', 'required', 'needs', 'need', 'lacks', 'expected', 'following', 'needed', 'insufficient']);
-const CONNECTIVES = new Set(['and', 'or', '&', '+', 'of', 'one', 'any', 'all', 'the', 'a', 'an', 'either']);
+const JOINERS = new Set(['and', 'or', '&', '+']);
+const LEAD_INS = new Set(['of', 'one', 'any', 'all', 'the', 'a', 'an', 'either', 'following']);
 const AFTER_NAME = new Set(['required', 'is', 'are', 'missing', 'needed']);
 const EDGE_PUNCTUATION = /^[\s"'`‘’“”([{<]+|[\s"'`‘’“”)\]}>.,;:!?]+$/g;
 
@@ -273,21 +274,25 @@ function collectNames(words: readonly string[], lower: readonly string[], start:
   let i = start;
   for (; i >= 0 && i < words.length && names.length < 50; i += step) {
     const word = lower[i]!;
-    if (CONNECTIVES.has(word) || word === '' || word === 'following') {
+    if (word === '' || JOINERS.has(word)) {
       if (word === 'or') sawOr = true;
-      // Connectives lead into a list ("one of the following: X") only going forward, or join names already found.
-      if (names.length === 0 && step === -1 && word !== '') break;
+      if (names.length === 0 && step === -1) break;
       continue;
+    }
+    if (LEAD_INS.has(word)) {
+      // "one of the following: X" leads into a list going forward; going backward it ends one ("requires the X").
+      if (step === 1 && names.length === 0) continue;
+      break;
     }
     const raw = words[i]!;
     const name = bare(raw);
     if (!looksLikeScope(name) || SCOPE_WORDS.has(word) || AFTER_NAME.has(word) || BEFORE_LIST.has(word)) break;
     // A plain lower-case English word is not a scope name unless quoted or shaped like one (`:`, `.`, `_`, `/`).
     const shaped = /[:._/\-]/.test(name) || /[`'"‘“]/.test(raw) || /[A-Z]/.test(name.slice(1));
-    if (!shaped && names.length === 0 && /^[a-z]+$/.test(name) && raw === name) break;
+    if (!shaped && /^[a-z]+$/i.test(name)) break;
     names.push(name);
     // A name that ends a sentence or clause ends the list.
-    if (/[.;!?]["'`’”]?$/.test(raw)) {
+    if (step === 1 && /[.;!?]["'`’”]?$/.test(raw)) {
       i += step;
       break;
     }

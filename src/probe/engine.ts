@@ -67,6 +67,12 @@ export interface ProbeResult {
   readonly finalUrl?: string;
   /** What was odd about the response (a malformed header, a body cut at the size cap). */
   readonly warnings?: string[];
+  /** What `required` names when it is not OAuth scopes: a fine-grained `permission`, or an API key's `key-permission`. */
+  readonly requiredKind?: 'permission' | 'key-permission';
+  /** RFC 9396 authorization details the server asks for (`insufficient_authorization`), as it sent them. */
+  readonly authorizationDetails?: unknown[];
+  /** `low` when the finding came from the wording of a message, not a format the API is known to use. */
+  readonly confidence?: 'low';
 }
 
 export interface ProbeOptions {
@@ -289,6 +295,9 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     ...(finding.stepUp === undefined ? {} : { stepUp: finding.stepUp }),
     ...(resourceMetadata === undefined ? {} : { resourceMetadata }),
     ...(finding.granted === undefined ? {} : { granted: finding.granted }),
+    ...(finding.requiredKind === undefined ? {} : { requiredKind: finding.requiredKind }),
+    ...(finding.authorizationDetails === undefined ? {} : { authorizationDetails: finding.authorizationDetails }),
+    ...(finding.confidence === undefined ? {} : { confidence: finding.confidence }),
     ...warningsMember,
   };
 }

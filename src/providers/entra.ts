@@ -113,7 +113,7 @@ const listAfter = (message: string, phrase: string): string[] | undefined => {
     rest = rest.slice(1, close);
   } else {
     const end = rest.search(/\.(\s|$)|["']/);
-    rest = end === -1 ? rest : rest.slice(0, end);
+    rest = (end === -1 ? rest : rest.slice(0, end)).replace(/\.+$/, '');
   }
   return parseScopes(rest, { commas: true });
 };
@@ -129,7 +129,8 @@ const graphMessages = (error: unknown): { code?: string; message: string; innerC
       const inner = JSON.parse(message) as unknown;
       const innerMessage = text(get(inner, 'message')) ?? text(get(inner, 'Message'));
       const innerCode = text(get(inner, 'errorCode')) ?? text(get(inner, 'ErrorCode'));
-      if (innerMessage !== undefined) out.push({ ...(code === undefined ? {} : { code }), message: innerMessage, ...(innerCode === undefined ? {} : { innerCode }) });
+      // The wrapped service's own message is the one to quote: read it first.
+      if (innerMessage !== undefined) out.unshift({ ...(code === undefined ? {} : { code }), message: innerMessage, ...(innerCode === undefined ? {} : { innerCode }) });
     } catch {
       // Not JSON after all: the outer message is all there is.
     }

@@ -21,7 +21,8 @@ const read = (view: ResponseView): Finding | null => {
   }
   const { required } = conjoin(requirements);
   const message = text(get(view.json, 'message'));
-  const evidence = [view.evidence(`body ${jsonEvidence({ category: 'MISSING_SCOPES', message, errors: Array.isArray(errors) ? errors.slice(0, 3) : undefined })}`)];
+  const evidence = [view.evidence(`body ${jsonEvidence({ category: 'MISSING_SCOPES', errors: Array.isArray(errors) ? errors.slice(0, 3) : undefined })}`)];
+  if (message !== undefined) evidence.push(view.evidence(`body message: ${JSON.stringify(message)}`));
   return finding(view, { outcome: 'missing_scope', required, evidence, dialect: 'hubspot' }, {
     note: required.length > 1 ? 'HubSpot says "one or more of the following scopes": any one of them suffices.' : required.length === 0 ? 'HubSpot did not name the scopes.' : undefined,
   });

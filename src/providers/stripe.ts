@@ -19,6 +19,9 @@ const read = (view: ResponseView): Finding | null => {
   const evidence = [view.evidence(`body ${jsonEvidence({ error: { ...(type === undefined ? {} : { type }), message } })}`)];
   const permission = listAfter(message, 'having the')?.find((word) => word.startsWith('rak_'));
   if (permission !== undefined) {
+    // The message opens with the (masked) key and the account; the sentence that names the permission comes last.
+    const having = message.toLowerCase().lastIndexOf('having the');
+    evidence.splice(0, 1, view.evidence(`body error.message: "…${message.slice(having)}"${type === undefined ? '' : ` (${type})`}`));
     return finding(view, { outcome: 'missing_scope', required: [[permission]], evidence, dialect: 'stripe' }, {
       requiredKind: 'key-permission',
       note: `A restricted API key permission, not an OAuth scope: give the key this permission in the Dashboard (API keys → the key → Edit), or use another key.`,

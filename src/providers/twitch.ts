@@ -1,11 +1,13 @@
 /**
  * Twitch (Helix API). An OpenID provider at `https://id.twitch.tv/oauth2`. A missing scope is answered HTTP 401
- * `{"error":"Unauthorized","status":401,"message":"Missing scope: moderator:read:followers"}`; the older API said
+ * `{"data":[],"error":"Unauthorized","message":"missing scope moderator:read:follows","status":401}`; the older API said
  * "missing required oauth scope" without a name.
  * @see https://dev.twitch.tv/docs/authentication/scopes/
  */
 import { allOf, alternatives, finding, get, jsonEvidence, text, type Finding, type ResponseView } from '../core/response.js';
-import { listAfter, namelessScopeFinding } from './read.js';
+import { scopesInSentence } from '../core/dialects.js';
+import { parseScopes } from '../core/scopes.js';
+import { namelessScopeFinding } from './read.js';
 import type { Provider } from './types.js';
 
 const read = (view: ResponseView): Finding | null => {
@@ -13,11 +15,11 @@ const read = (view: ResponseView): Finding | null => {
   const message = text(get(view.json, 'message'));
   if (message === undefined) return null;
   const quoted = { error: get(view.json, 'error'), status: get(view.json, 'status'), message };
-  const named = listAfter(message, 'missing scope:');
-  if (named !== undefined && named.length > 0) {
-    const scopes = named.filter((scope) => scope !== 'or' && scope !== 'and');
-    const anyOf = / or /i.test(message);
-    return finding(view, { outcome: 'missing_scope', required: anyOf ? alternatives(scopes) : allOf(scopes), evidence: [view.evidence(`body ${jsonEvidence(quoted)}`)], dialect: 'twitch' });
+  // "Missing scope: moderator:read:followers", or without the colon: "missing scope moderator:read:follows".
+  const named = /missing scope/i.test(message) ? scopesInSentence(message) : undefined;
+  if (named !== undefined && named.scopes.length > 0) {
+    const scopes = parseScopes(named.scopes);
+    return finding(view, { outcome: 'missing_scope', required: named.anyOf ? alternatives(scopes) : allOf(scopes), evidence: [view.evidence(`body ${jsonEvidence(quoted)}`)], dialect: 'twitch' });
   }
   if (/missing required oauth scope|missing required scope/i.test(message)) {
     return namelessScopeFinding(view, 'twitch', quoted, 'Twitch says a scope is missing without naming it: the endpoint\'s reference lists its scope.');

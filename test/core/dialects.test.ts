@@ -4,6 +4,9 @@ import {
   MAX_JSON_CHARS,
   readErrorMessage,
   readHttpStatus,
+  readInsufficientAuthorization,
+  readSentence,
+  scopesInSentence,
   readRfc6750Body,
   readRfc6750Challenge,
   readStepUpChallenge,
@@ -466,5 +469,68 @@ describe('readScopeFinding', () => {
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('RFC 9396 insufficient_authorization (step-up authorization draft)', () => {
+  // draft-lombardo-oauth-step-up-authz-challenge-proto-01 proposes error="insufficient_authorization" with the
+  // authorization_details a request needs; no provider is known to send it yet, so these shapes follow the draft.
+  // https://www.ietf.org/archive/id/draft-lombardo-oauth-step-up-authz-challenge-proto-01.html
+  const details = [{ type: 'payment_initiation', actions: ['initiate'], locations: ['https://example.com/payments'] }];
+  const encoded = Buffer.from(JSON.stringify(details)).toString('base64url');
+  runTable(readInsufficientAuthorization, [
+    {
+      description: 'base64url JSON in the challenge',
+      input: respond(403, { 'www-authenticate': `Bearer error="insufficient_authorization", authorization_details="${encoded}"` }),
+      expected: { outcome: 'missing_scope', required: [], dialect: 'rfc9396', authorizationDetails: details },
+    },
+    {
+      description: 'plain JSON in the body',
+      input: respond(403, {}, { error: 'insufficient_authorization', error_description: 'more details needed', authorization_details: details }),
+      expected: { outcome: 'missing_scope', required: [], authorizationDetails: details },
+    },
+    {
+      description: 'no details: still this dialect, and says so',
+      input: respond(403, { 'www-authenticate': 'Bearer error="insufficient_authorization"' }),
+      expected: { outcome: 'missing_scope', required: [], note: 'The server wants other authorization details (RFC 9396), and did not say which.' },
+    },
+    { description: 'on a 200: not a refusal', input: respond(200, {}, { error: 'insufficient_authorization' }), expected: null },
+  ]);
+
+  it('is not read as an RFC 6750 refusal too', () => {
+    const found = readScopeFinding(respond(403, { 'www-authenticate': `Bearer error="insufficient_authorization", authorization_details="${encoded}"` }));
+    expect(found).toMatchObject({ dialect: 'rfc9396', authorizationDetails: details });
+  });
+});
+
+describe('scopesInSentence (the generic reader, lower confidence)', () => {
+  it.each([
+    { sentence: 'This endpoint requires the file_variables:read scope', expected: { scopes: ['file_variables:read'], anyOf: false } },
+    { sentence: 'Your access token does not have the "upload" scope', expected: { scopes: ['upload'], anyOf: false } },
+    { sentence: 'missing scope moderator:read:follows', expected: { scopes: ['moderator:read:follows'], anyOf: false } },
+    { sentence: 'Missing scopes: channels:read, groups:read.', expected: { scopes: ['channels:read', 'groups:read'], anyOf: false } },
+    { sentence: 'Invalid scope: `admin` required', expected: { scopes: ['admin'], anyOf: false } },
+    { sentence: 'scope read:org is required', expected: { scopes: ['read:org'], anyOf: false } },
+    { sentence: 'requires one of the following scopes: repo:status or public_repo', expected: { scopes: ['repo:status', 'public_repo'], anyOf: true } },
+  ])('reads "$sentence"', ({ sentence, expected }) => {
+    expect(scopesInSentence(sentence)).toEqual(expected);
+  });
+
+  it.each([
+    'Insufficient client scope',
+    'Sorry, the scope you are requesting is currently unavailable.',
+    'Unauthorized; scope does not match',
+    'The request requires higher privileges than provided by the access token.',
+    'This action is outside the authorized scopes',
+  ])('names nothing in "%s"', (sentence) => {
+    expect(scopesInSentence(sentence)).toBeUndefined();
+  });
+
+  it('marks a finding from a sentence as lower confidence, and gives way to a reader that knows the format', () => {
+    const alone = readSentence(respond(403, {}, { message: 'Make sure the token has the write:statuses scope' }));
+    expect(alone).toMatchObject({ dialect: 'sentence', confidence: 'low', required: [['write:statuses']] });
+    const both = readScopeFinding(respond(403, {}, { error: { code: 'insufficient_scope', message: 'This action requires the "export:write" scope.' } }));
+    expect(both).toMatchObject({ dialect: 'error-message' });
+    expect(both).not.toHaveProperty('confidence');
   });
 });
