@@ -98,7 +98,7 @@ export async function loadScopeDocument(context: CommandContext, flags: Document
   if (text === undefined) throw new UsageError(`Cannot read ${what} ${path}: no such file.`);
   kind ??= looksLikeOpenApi(text) ? 'openapi' : looksLikeDiscovery(text) ? 'discovery' : 'manifest';
   if (kind === 'discovery') {
-    const { parseDiscovery } = await import('../core/google-discovery.js');
+    const { parseDiscovery } = await import('../providers/google-discovery.js');
     return { path, kind, document: parseDiscovery(text, path) };
   }
   if (kind === 'openapi') {

@@ -7,7 +7,7 @@
  *   the union of what its `oauth2` and `openIdConnect` schemes list;
  * - `apiKey`, `http` and `mutualTLS` schemes carry no scopes. The caller is taken to hold an OAuth token, so only
  *   alternatives with an oauth2 or openIdConnect scheme count for `required`: "an API key OR oauth2 [x]" needs `x`
- *   (Okta's management API says that of 708 of its 732 operations). What the operation needs when any credential
+ *   (one identity provider's management API says that of 708 of its 732 operations). What the operation needs when any credential
  *   counts (the key alone: nothing) is kept in `anyCredential`, and the key's scheme in `otherCredentials`. An
  *   operation no OAuth alternative can call needs no scope (`oauth: false`): no scope can help.
  * - a scope an oauth2 scheme does not declare is a warning: OpenAPI does not require the declaration.

@@ -58,7 +58,7 @@ export interface MinimalOptions {
   readonly budget?: number;
   /**
    * How many operations of the whole document a scope alone unlocks: among sets of equal size and breadth, the one
-   * unlocking fewer wins (Google's `cloud-platform` unlocks every operation, `compute.readonly` the reads).
+   * unlocking fewer wins (a platform-wide scope unlocks every operation, a read-only one only the reads).
    */
   readonly unlocks?: (scope: string) => number;
 }
@@ -83,7 +83,7 @@ export interface MinimalResult {
 
 /**
  * How much a scope's name says it grants: `read`/`readonly`/`view` 0, most names 1, `write` 1, `admin`/`manage`/
- * `full`/`cloud-platform` 2. Words are split at punctuation and camelCase (`okta.users.manage`, `Mail.ReadWrite`).
+ * `full`/`cloud-platform` 2. Words are split at punctuation and camelCase (`users.manage`, `Mail.ReadWrite`).
  */
 export function nameWeight(scope: string): number {
   const lower = scope.toLowerCase();
