@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import type { OpenIdEvidence } from '../core/carriers.js';
 import { scopesFromClaims } from '../core/carriers.js';
 import { grantReport, type GrantSource } from '../core/grant.js';
-import { decodeToken, normalizeToken } from '../core/jwt.js';
-import { compileRules, parseScopes } from '../core/scopes.js';
+import { normalizeToken } from '../core/jwt.js';
+import { parseScopes } from '../core/scopes.js';
+import { compileRules, decodeToken, usesCommaScopes } from '../providers/index.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, MissingScopeError, noSession, UsageError } from '../errors.js';
 import { readSessionState } from '../io/state.js';
@@ -46,7 +47,7 @@ const SOURCE_TEXT: Record<GrantSource, string> = {
 
 /**
  * `scopes diff`: requested vs granted, exit 1 when a requested scope is neither granted, implied nor evidenced.
- * With the `github` preset, scope lists are also read as comma-separated (GitHub writes `user,repo`).
+ * With a preset whose provider writes comma lists (GitHub: `user,repo`), scope lists are also read as comma-separated.
  * @throws AuthError (3) when there is neither a last login nor `--requested`/`--token`, or introspection says the
  * token is not active; UsageError (2) for a token that is not one, or an opaque token nothing can look into;
  * MissingScopeError (1) after the report when a requested scope is missing.
@@ -56,7 +57,7 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
   const flagRules = ruleFlags(options.presets, options.implies);
   const context = await commandContext(deps, globals);
   const spec = mergeRules(context.resolved.profile, flagRules);
-  const commas = ([] as string[]).concat(spec.preset ?? []).includes('github');
+  const commas = usesCommaScopes(spec.preset);
   const read = (value: unknown) => parseScopes(value, { commas });
 
   const state = await readSessionState(context.stateDirectory, context.resolved.name);

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { scopesFromClaims, scopesFromIntrospection } from '../core/carriers.js';
-import { decodeToken, formatFingerprint, normalizeToken } from '../core/jwt.js';
+import { formatFingerprint, normalizeToken } from '../core/jwt.js';
+import { decodeToken } from '../providers/index.js';
 import { describeInstant } from '../core/time.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { AuthError, ExitCode, NetworkError, noSession, UsageError } from '../errors.js';

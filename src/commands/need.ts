@@ -5,7 +5,7 @@
  * cached access token was narrowed), it is refreshed and that is said; otherwise the command stops.
  */
 import { scopesFromClaims } from '../core/carriers.js';
-import { decodeToken } from '../core/jwt.js';
+import { decodeToken } from '../providers/index.js';
 import { findCover, parseScopes, type ScopeRules } from '../core/scopes.js';
 import { MissingScopeError, UsageError } from '../errors.js';
 import { readSessionState } from '../io/state.js';

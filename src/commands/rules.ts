@@ -1,11 +1,14 @@
-import { compileRules, PRESETS, type Preset, type RuleSpec, type ScopeRules } from '../core/scopes.js';
+import type { Preset, RuleSpec, ScopeRules } from '../core/scopes.js';
+import { compileRules, findProvider, PROVIDER_NAMES } from '../providers/index.js';
 import type { Profile } from '../core/profile.js';
 import { UsageError } from '../errors.js';
 
-/** `--preset` and `--implies` flags, as the same RuleSpec a profile or manifest holds. */
+/** `--preset` / `--provider` and `--implies` flags, as the same RuleSpec a profile or manifest holds. */
 export function ruleFlags(presets: readonly string[] = [], implies: readonly string[] = []): RuleSpec {
   for (const preset of presets) {
-    if (!(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`--preset: "${preset}" is not one of ${PRESETS.join(', ')}.`);
+    if (findProvider(preset) === undefined) {
+      throw new UsageError(`--preset: "${preset}" is not one of ${PROVIDER_NAMES.join(', ')}.`, { hint: 'Run `scopes providers` to see what each one knows.' });
+    }
   }
   const map: Record<string, string[]> = {};
   for (const rule of implies) {

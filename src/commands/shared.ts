@@ -4,7 +4,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { scopesFromClaims } from '../core/carriers.js';
-import { decodeToken, normalizeToken } from '../core/jwt.js';
+import { normalizeToken } from '../core/jwt.js';
+import { decodeToken, PROVIDER_NAMES } from '../providers/index.js';
 import type { Endpoint, ScopeDocument } from '../core/manifest.js';
 import { UsageError } from '../errors.js';
 import { readBoundedFile } from '../io/bounded.js';
@@ -97,15 +98,15 @@ export async function loadScopeDocument(context: CommandContext, flags: Document
   if (text === undefined) throw new UsageError(`Cannot read ${what} ${path}: no such file.`);
   kind ??= looksLikeOpenApi(text) ? 'openapi' : looksLikeDiscovery(text) ? 'discovery' : 'manifest';
   if (kind === 'discovery') {
-    const { parseDiscovery } = await import('../core/google-discovery.js');
+    const { parseDiscovery } = await import('../providers/google-discovery.js');
     return { path, kind, document: parseDiscovery(text, path) };
   }
   if (kind === 'openapi') {
     const { parseOpenApi } = await import('../core/openapi.js');
-    return { path, kind, document: parseOpenApi(text, path) };
+    return { path, kind, document: parseOpenApi(text, path, PROVIDER_NAMES) };
   }
   const { parseManifest } = await import('../core/manifest.js');
-  return { path, kind, document: parseManifest(text, path) };
+  return { path, kind, document: parseManifest(text, path, PROVIDER_NAMES) };
 }
 
 export interface TokenInfo {

@@ -13,14 +13,14 @@ export interface ClaimScopes {
   readonly scopes: string[];
   /** The claim the scopes were read from, or null when the token carries none (some providers then grant all). */
   readonly claim: ScopeClaim | null;
-  /** Entra-style `roles` (application permissions, app roles), always reported on their own as well. */
+  /** `roles` (application permissions, app roles), always reported on their own as well. */
   readonly roles: string[];
 }
 
 /**
- * The scopes a decoded JWT carries: `scope` (RFC 9068, space-separated string), else `scp` (Okta: array; Entra:
- * space-separated string), else `roles` (Entra app-only tokens: array, or a space-separated string in old v1
- * tokens). A claim of another type is ignored. Never throws.
+ * The scopes a decoded JWT carries: `scope` (RFC 9068, space-separated string), else `scp` (an array in some
+ * providers' tokens, a space-separated string in others), else `roles` (app-only tokens: an array, or a
+ * space-separated string in older tokens). A claim of another type is ignored. Never throws.
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2.3
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-4.2
  */
@@ -48,8 +48,8 @@ export interface TokenResponseScopes {
 
 /**
  * The scopes a token response granted. An absent `scope` means "as requested" when scopes were requested, and
- * "unknown" when none were. Tolerates comma lists (GitHub `repo,gist`, Slack), percent-encoded values
- * (`https%3A%2F%2Fgraph.microsoft.com%2Fmail.read`) and an array; `""` is the empty set.
+ * "unknown" when none were. Tolerates comma lists (`repo,gist`), percent-encoded values
+ * (`https%3A%2F%2Fapi.example.com%2Fmail.read`) and an array; `""` is the empty set.
  * Never throws.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3

@@ -188,10 +188,21 @@ export function parseWwwAuthenticate(value: string | readonly string[]): ParseRe
     let token68: string | undefined;
     let nextChallenge = false;
 
-    const contentStart = skipWhitespace(s, i);
+    let contentStart = skipWhitespace(s, i);
+    // Empty list elements between the scheme and its first parameter (`Bearer , error="…"`) belong to the scheme:
+    // `#auth-param` allows them (RFC 9110 §5.6.1), and a parameter can never start a challenge of its own.
+    let paramsFollowComma = false;
+    if (contentStart < n && s.charCodeAt(contentStart) === COMMA) {
+      const next = skipSeparators(s, contentStart);
+      if (next < n && startsParam(s, next)) {
+        if (contentStart === schemeEnd) warn(`${excerpt(scheme, 40)}: no space between the auth-scheme and its first parameter`);
+        contentStart = next;
+        paramsFollowComma = true;
+      }
+    }
     i = contentStart;
     if (i < n && s.charCodeAt(i) !== COMMA) {
-      const token68End = scanToken68(s, i);
+      const token68End = paramsFollowComma ? -1 : scanToken68(s, i);
       if (token68End !== -1) {
         token68 = s.slice(i, token68End);
         i = token68End;

@@ -108,7 +108,7 @@ function decodePath(pathname: string): string {
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The operation part of a path: Box names operations `/files/{file_id}#add_shared_link`, the request has no `#`. */
+/** The operation part of a path: some API descriptions name operations `/files/{file_id}#add_shared_link`, the request has no `#`. */
 export const templateOf = (path: string): string => {
   const hash = path.indexOf('#');
   return hash === -1 ? path : path.slice(0, hash);

@@ -1,6 +1,6 @@
 /**
  * Reading a token someone pasted: a JWT (header and claims readable), a JWE (encrypted, claims unreadable) or an
- * opaque string, named by its well-known prefix where it has one. Pure: no node:*, no IO. Nothing here verifies a
+ * opaque string, named by a well-known prefix where the caller knows one. Pure: no node:*, no IO. Nothing here verifies a
  * signature; decoded claims are for display and for a diff a user reads, never for an access decision.
  */
 
@@ -34,79 +34,6 @@ export type DecodedToken =
       readonly kind: OpaqueKind | null;
     };
 
-const GITHUB_OAUTH_SCOPES = 'the X-OAuth-Scopes header of any GitHub API response';
-const GITHUB_APP_PERMISSIONS = "the GitHub App's permissions (these tokens carry no OAuth scopes)";
-const SLACK_SCOPES = 'the x-oauth-scopes header of any Slack Web API response (e.g. auth.test)';
-
-/**
- * Well-known prefixes. Matched case-sensitively, longest first, so `xoxe.xoxp-` wins over `xoxe-`.
- * @see https://github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats/
- */
-export const OPAQUE_KINDS: readonly OpaqueKind[] = [
-  { prefix: 'gho_', provider: 'GitHub', description: 'OAuth app user access token', scopesVia: GITHUB_OAUTH_SCOPES },
-  {
-    prefix: 'ghp_',
-    provider: 'GitHub',
-    description: 'personal access token (classic)',
-    scopesVia: GITHUB_OAUTH_SCOPES,
-  },
-  {
-    prefix: 'ghu_',
-    provider: 'GitHub',
-    description: 'GitHub App user access token (user-to-server)',
-    scopesVia: GITHUB_APP_PERMISSIONS,
-  },
-  {
-    prefix: 'ghs_',
-    provider: 'GitHub',
-    description: 'GitHub App installation access token (server-to-server)',
-    scopesVia: GITHUB_APP_PERMISSIONS,
-  },
-  {
-    prefix: 'ghr_',
-    provider: 'GitHub',
-    description: 'GitHub App refresh token (exchanged at the token endpoint, not accepted by the API)',
-  },
-  {
-    prefix: 'github_pat_',
-    provider: 'GitHub',
-    description: 'fine-grained personal access token',
-    scopesVia: 'its repository and permission settings (fine-grained tokens carry no OAuth scopes)',
-  },
-  { prefix: 'xoxb-', provider: 'Slack', description: 'bot token', scopesVia: SLACK_SCOPES },
-  { prefix: 'xoxp-', provider: 'Slack', description: 'user token', scopesVia: SLACK_SCOPES },
-  {
-    prefix: 'xoxe.xoxb-',
-    provider: 'Slack',
-    description: 'rotating bot token (token rotation on, expires after 12 h)',
-    scopesVia: SLACK_SCOPES,
-  },
-  {
-    prefix: 'xoxe.xoxp-',
-    provider: 'Slack',
-    description: 'rotating user token (token rotation on, expires after 12 h)',
-    scopesVia: SLACK_SCOPES,
-  },
-  { prefix: 'xoxe-', provider: 'Slack', description: 'refresh token (token rotation)' },
-  { prefix: 'xoxa-', provider: 'Slack', description: 'workspace app access token (legacy)', scopesVia: SLACK_SCOPES },
-  { prefix: 'xoxr-', provider: 'Slack', description: 'refresh token (legacy workspace app)' },
-  { prefix: 'xapp-', provider: 'Slack', description: 'app-level token (Socket Mode, app-wide APIs)' },
-  {
-    prefix: 'vdo_oat_',
-    provider: 'video API',
-    description: 'OAuth access token: the scopes granted to it apply',
-    scopesVia: 'introspection, or the 403 insufficient_scope bodies of the API',
-  },
-  {
-    prefix: 'vdo_live_',
-    provider: 'video API',
-    description: 'API key: bypasses scope checks entirely (full access within the workspace plan)',
-    bypassesScopes: true,
-  },
-];
-
-const KINDS_LONGEST_FIRST = [...OPAQUE_KINDS].sort((a, b) => b.prefix.length - a.prefix.length);
-
 /** Anything longer is refused before any parsing, so hostile input costs little. */
 const MAX_INPUT_LENGTH = 65_536;
 const MIN_OPAQUE_LENGTH = 8;
@@ -126,21 +53,32 @@ export function normalizeToken(raw: string): string {
   return raw.trim().replace(BEARER_PREFIX, '').trim();
 }
 
-/** The well-known kind of an opaque token by its prefix, or null. */
-export function opaqueKind(token: string): OpaqueKind | null {
-  return KINDS_LONGEST_FIRST.find((kind) => token.startsWith(kind.prefix)) ?? null;
+/** Names an opaque token by its prefix, or null: the registry of `src/providers/` is one. */
+export type TokenIdentifier = (token: string) => OpaqueKind | null;
+
+/**
+ * The kind among `kinds` whose prefix the token starts with, longest prefix first (so `xoxe.xoxp-` wins over
+ * `xoxe-`), matched case-sensitively; null when none does.
+ */
+export function kindByPrefix(token: string, kinds: readonly OpaqueKind[]): OpaqueKind | null {
+  let best: OpaqueKind | null = null;
+  for (const kind of kinds) {
+    if (token.startsWith(kind.prefix) && (best === null || kind.prefix.length > best.prefix.length)) best = kind;
+  }
+  return best;
 }
 
 /**
  * Decodes a pasted token without verifying it: three base64url segments whose first two are JSON objects make a JWT,
- * five whose first is a JSON object a JWE; anything else that looks like a token is opaque.
+ * five whose first is a JSON object a JWE; anything else that looks like a token is opaque, named by `identify` (the
+ * providers' token prefixes) where it can be.
  * Input that was evidently meant as a JWT but is damaged (a segment that is not base64url-encoded JSON, a header that
  * is `null`, a missing segment) is refused rather than called opaque, since "opaque" would send the user the wrong way.
  * @throws UsageError (exit 2) `not_a_token` when the input is not a token; never anything else.
  * @see https://www.rfc-editor.org/rfc/rfc7519#section-7.2 (validating a JWT: the decoding steps)
  * @see https://www.rfc-editor.org/rfc/rfc7516#section-9 (telling a JWE from a JWS)
  */
-export function decodeToken(raw: string): DecodedToken {
+export function decodeToken(raw: string, identify: TokenIdentifier = () => null): DecodedToken {
   if (typeof raw !== 'string') throw notAToken('the input is not text');
   const token = normalizeToken(raw);
   if (token === '') throw notAToken('the input is empty');
@@ -165,7 +103,7 @@ export function decodeToken(raw: string): DecodedToken {
     throw notAToken(`${token.length} characters, no JWT structure: too long for an opaque token`);
   }
   if (!/[A-Za-z0-9]/.test(token)) throw notAToken('it holds no letters or digits');
-  return { format: 'opaque', kind: opaqueKind(token) };
+  return { format: 'opaque', kind: identify(token) };
 }
 
 /**
@@ -236,7 +174,7 @@ const BASE64URL_VALUES: ReadonlyMap<string, number> = new Map(
  * Strict unpadded base64url (RFC 7515 §2): no padding, no whitespace, no `+` or `/`; null when malformed.
  * By hand rather than atob, which accepts whitespace and the standard alphabet.
  */
-function decodeBase64url(segment: string): Uint8Array | null {
+export function decodeBase64url(segment: string): Uint8Array | null {
   if (segment.length % 4 === 1 || !BASE64URL.test(segment)) return null;
   const bytes = new Uint8Array(Math.floor((segment.length * 3) / 4));
   let buffer = 0;

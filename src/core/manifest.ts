@@ -12,7 +12,7 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { UsageError } from '../errors.js';
-import { PRESETS, isScopeToken } from './scopes.js';
+import { isScopeToken } from './scopes.js';
 import type { Preset, Requirement, RuleSpec } from './scopes.js';
 
 /** The methods an endpoint may name, upper-case (TRACE because OpenAPI has it). */
@@ -492,6 +492,12 @@ export function readScopeList(value: unknown, path: JsonPath, problems: Problems
   return ok ? [...new Set(scopes)] : undefined;
 }
 
+/** What a preset name looks like when the caller gives no list of known names (they are checked when compiled). */
+const PRESET_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+const presetChoice = (presets: readonly string[] | undefined): string =>
+  presets === undefined ? 'a provider name (letters, digits, "-", ".", "_")' : `one of ${presets.join(', ')}`;
+
 /**
  * Implication rules from a mapping's `implies` and `preset` keys (the manifest's own, or OpenAPI's
  * `x-scopes-implies` / `x-scopes-preset`). `implies` comes back as a prototype-less record, so that a scope
@@ -501,6 +507,7 @@ export function readRules(
   object: Record<string, unknown>,
   keys: { readonly implies: string; readonly preset: string },
   problems: Problems,
+  presets?: readonly string[],
 ): RuleSpec {
   const rules: { preset?: Preset | Preset[]; implies?: Record<string, string[]> } = {};
   const implies = own(object, keys.implies);
@@ -522,8 +529,8 @@ export function readRules(
   if (preset !== undefined) {
     const readPreset = (value: unknown, path: JsonPath): Preset | undefined => {
       const name = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
-      const found = PRESETS.find((candidate) => candidate === name);
-      if (found === undefined) problems.error(path, `expected one of ${PRESETS.join(', ')}, got ${describe(value)}`);
+      const found = name !== undefined && (presets === undefined ? PRESET_NAME.test(name) : presets.includes(name)) ? name : undefined;
+      if (found === undefined) problems.error(path, `expected ${presetChoice(presets)}, got ${describe(value)}`);
       return found;
     };
     if (Array.isArray(preset)) {
@@ -533,7 +540,7 @@ export function readRules(
       const found = readPreset(preset, [keys.preset]);
       if (found !== undefined) rules.preset = found;
     } else {
-      problems.error([keys.preset], `expected a preset name or a list of them (${PRESETS.join(', ')}), got ${describe(preset)}`);
+      problems.error([keys.preset], `expected a preset name or a list of them (${presets === undefined ? 'provider names' : presets.join(', ')}), got ${describe(preset)}`);
     }
   }
   return rules;
@@ -599,7 +606,7 @@ const METHODS_EXPECTED = `expected one of ${HTTP_METHODS.join(', ')}`;
  * with file, line:column where known, JSON path, and what was expected.
  * @see RFC 6749 §3.3 (scope tokens)
  */
-export function parseManifest(text: string, fileName: string): ScopeDocument {
+export function parseManifest(text: string, fileName: string, presets?: readonly string[]): ScopeDocument {
   const code = 'invalid_manifest';
   const loaded = loadDocument(text, fileName, code);
   const problems = new Problems(fileName, loaded.locate, code);
@@ -613,7 +620,7 @@ export function parseManifest(text: string, fileName: string): ScopeDocument {
 
   const apiValue = own(root, 'api');
   const api = apiValue === undefined ? undefined : readApiUrl(apiValue, ['api'], problems);
-  const rules = readRules(root, { implies: 'implies', preset: 'preset' }, problems);
+  const rules = readRules(root, { implies: 'implies', preset: 'preset' }, problems, presets);
 
   const endpoints: Endpoint[] = [];
   const list = own(root, 'endpoints');

@@ -7,7 +7,7 @@
  *   the union of what its `oauth2` and `openIdConnect` schemes list;
  * - `apiKey`, `http` and `mutualTLS` schemes carry no scopes. The caller is taken to hold an OAuth token, so only
  *   alternatives with an oauth2 or openIdConnect scheme count for `required`: "an API key OR oauth2 [x]" needs `x`
- *   (Okta's management API says that of 708 of its 732 operations). What the operation needs when any credential
+ *   (one identity provider's management API says that of 708 of its 732 operations). What the operation needs when any credential
  *   counts (the key alone: nothing) is kept in `anyCredential`, and the key's scheme in `otherCredentials`. An
  *   operation no OAuth alternative can call needs no scope (`oauth: false`): no scope can help.
  * - a scope an oauth2 scheme does not declare is a warning: OpenAPI does not require the declaration.
@@ -75,7 +75,7 @@ const NEEDS_NOTHING: SecurityOutcome = { required: [[]], anyCredential: [[]], us
  * the document does not declare, and operations asking for an oauth2 scope their scheme's flows do not declare.
  * @see https://spec.openapis.org/oas/v3.1.1.html#security-requirement-object
  */
-export function parseOpenApi(text: string, fileName: string): ScopeDocument {
+export function parseOpenApi(text: string, fileName: string, presets?: readonly string[]): ScopeDocument {
   const code = 'invalid_openapi';
   const loaded = loadDocument(text, fileName, code);
   const problems = new Problems(fileName, loaded.locate, code);
@@ -89,7 +89,7 @@ export function parseOpenApi(text: string, fileName: string): ScopeDocument {
   const { schemes, declaredScopes } = swagger ? readSwagger2Schemes(root, problems) : readSecuritySchemes(root, refs, problems);
   const rootServer = swagger ? readSwagger2Server(root) : readServer(own(root, 'servers'), ['servers'], problems, true);
   const api = rootServer?.url;
-  const rules = readRules(root, { implies: 'x-scopes-implies', preset: 'x-scopes-preset' }, problems);
+  const rules = readRules(root, { implies: 'x-scopes-implies', preset: 'x-scopes-preset' }, problems, presets);
   const schemesWhere = swagger ? 'securityDefinitions' : 'components.securitySchemes';
 
   const evaluate = (value: unknown, path: JsonPath, label: string): SecurityOutcome =>

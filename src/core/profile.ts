@@ -3,7 +3,7 @@
  * CI secret) is checked the same way before anything is sent to a server.
  */
 import { UsageError } from '../errors.js';
-import { PRESETS, type Preset } from './scopes.js';
+import type { Preset } from './scopes.js';
 
 export type StorageKind = 'keychain' | 'file';
 
@@ -102,7 +102,7 @@ const isStringArray = (value: unknown): value is string[] =>
  * @returns the profile and warnings (unknown fields are warned about, not rejected, so newer files still load).
  * @throws UsageError listing every problem found.
  */
-export function validateProfile(raw: unknown, where: string): { profile: Profile; warnings: string[] } {
+export function validateProfile(raw: unknown, where: string, presets?: readonly string[]): { profile: Profile; warnings: string[] } {
   if (!isPlainObject(raw)) throw new UsageError(`${where}: expected an object.`);
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -133,8 +133,8 @@ export function validateProfile(raw: unknown, where: string): { profile: Profile
       } else profile[key] = Object.fromEntries(Object.entries(value));
     } else if (key === 'preset') {
       const list = typeof value === 'string' ? [value] : value;
-      if (!isStringArray(list) || !list.every((p) => (PRESETS as readonly string[]).includes(p))) {
-        problems.push(`preset: expected one of ${PRESETS.join(', ')} (or an array of them).`);
+      if (!isStringArray(list) || !list.every((p) => (presets === undefined ? /^[a-z0-9][a-z0-9._-]{0,63}$/.test(p) : presets.includes(p)))) {
+        problems.push(`preset: expected ${presets === undefined ? 'provider names' : `one of ${presets.join(', ')}`} (or an array of them).`);
       } else profile[key] = value;
     } else if (key === 'clientCredentials') {
       if (typeof value !== 'boolean') problems.push('clientCredentials: expected true or false.');

@@ -1,5 +1,5 @@
 /**
- * The scope model: reading scope lists, implication rules (presets and `implies` maps), requirements with
+ * The scope model: reading scope lists, implication rules (`implies` maps and the rule sets providers contribute), requirements with
  * alternatives (OpenAPI security semantics), the smallest scope set for a set of endpoints, and the
  * requested-versus-granted diff. Pure: no IO, no clock; the only throws are the `UsageError`s documented below.
  */
@@ -8,8 +8,8 @@ import { UsageError } from '../errors.js';
 /** A requirement: any one group suffices, each group needs all of its scopes (OpenAPI security semantics). */
 export type Requirement = readonly (readonly string[])[];
 
-export type Preset = 'github' | 'google' | 'entra' | 'path-rights';
-export const PRESETS: readonly Preset[] = ['github', 'google', 'entra', 'path-rights'];
+/** A preset's name: a provider whose implication rules apply (see `scopes providers`). */
+export type Preset = string;
 
 /** How rules are written in config and manifests. */
 export interface RuleSpec {
@@ -18,7 +18,7 @@ export interface RuleSpec {
 }
 
 export interface ScopeRules {
-  /** The canonical form used to compare two scopes (identity, unless a preset such as `entra` folds case). */
+  /** The canonical form used to compare two scopes (identity, unless a preset folds case or drops a prefix). */
   normalize(scope: string): string;
   /** True when holding `granted` gives `needed` (equal after normalize, or implied). */
   covers(granted: string, needed: string): boolean;
@@ -58,7 +58,7 @@ export interface MinimalOptions {
   readonly budget?: number;
   /**
    * How many operations of the whole document a scope alone unlocks: among sets of equal size and breadth, the one
-   * unlocking fewer wins (Google's `cloud-platform` unlocks every operation, `compute.readonly` the reads).
+   * unlocking fewer wins (a platform-wide scope unlocks every operation, a read-only one only the reads).
    */
   readonly unlocks?: (scope: string) => number;
 }
@@ -83,7 +83,7 @@ export interface MinimalResult {
 
 /**
  * How much a scope's name says it grants: `read`/`readonly`/`view` 0, most names 1, `write` 1, `admin`/`manage`/
- * `full`/`cloud-platform` 2. Words are split at punctuation and camelCase (`okta.users.manage`, `Mail.ReadWrite`).
+ * `full`/`cloud-platform` 2. Words are split at punctuation and camelCase (`users.manage`, `Mail.ReadWrite`).
  */
 export function nameWeight(scope: string): number {
   const lower = scope.toLowerCase();
@@ -114,8 +114,7 @@ export function isScopeToken(value: unknown): boolean {
 /**
  * Reads a scope list: a space-delimited string, or an array of such strings; repeated whitespace and order do not
  * matter, the empty string is the empty set, duplicates are dropped (first-seen order kept). `commas: true` also
- * splits on commas, for the dialects that use them (GitHub `repo,gist` and `X-OAuth-Scopes: repo, user`, Slack,
- * Shopify). Anything else (undefined, null, numbers, objects, non-string array elements) reads as nothing. Never throws.
+ * splits on commas, for the providers whose lists use them (`repo,gist`, `X-OAuth-Scopes: repo, user`). Anything else (undefined, null, numbers, objects, non-string array elements) reads as nothing. Never throws.
  * @see RFC 6749 §3.3
  */
 export function parseScopes(value: unknown, options?: { readonly commas?: boolean }): string[] {
@@ -139,240 +138,61 @@ export function formatScopes(scopes: readonly string[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Presets
+// Rule sets: what a provider knows about how its scopes contain one another (src/providers/ holds them)
 
-interface PresetDefinition {
+/** Implication rules a provider contributes, under its name (`preset`). */
+export interface RuleSet {
+  /** The canonical form to compare scopes in (e.g. case folded, a resource prefix dropped). */
   readonly normalize?: (scope: string) => string;
+  /** Scope → the scopes it contains (transitive). */
   readonly implies?: Readonly<Record<string, readonly string[]>>;
   /** A containment that a finite map cannot list (a shape of scope). */
   readonly contains?: (granted: string, needed: string) => boolean;
 }
 
-/*
- * GitHub: the indented rows of "Scopes for OAuth apps" (docs.github.com, github/docs
- * content/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps.md), where indentation means "included".
- * Not from that table, and so marked:
- *  - `codespace` ⊇ `codespace:secrets`: the codespaces-secrets endpoints accept "the `codespace` or
- *    `codespace:secrets` scope", and the GitHub CLI expands `codespace` the same way.
- *  - `write:packages` ⊇ `read:packages`, `write:discussion` ⊇ `read:discussion`: nested in the token settings page and
- *    expanded so by the GitHub CLI (cli/cli: `write:X` ⊇ `read:X`); the scopes table lists the packages rows flat.
- * Deliberately left out:
- *  - `delete:packages` implies nothing: the packages docs say deleting needs "`delete:packages` and `read:packages`".
- *  - `repo` ⊉ `workflow`, `repo` ⊉ `admin:repo_hook` / org scopes: the `repo` row's prose says it reaches repository
- *    hooks and some organisation resources, but GitHub does not list those scopes under it, and the prose is too
- *    loose to encode as containment. Add an `implies` entry if an API of yours relies on it.
- */
-const GITHUB_IMPLIES: Readonly<Record<string, readonly string[]>> = {
-  repo: ['repo:status', 'repo_deployment', 'public_repo', 'repo:invite', 'security_events'],
-  'admin:repo_hook': ['write:repo_hook'],
-  'write:repo_hook': ['read:repo_hook'],
-  'admin:org': ['write:org'],
-  'write:org': ['read:org'],
-  'admin:public_key': ['write:public_key'],
-  'write:public_key': ['read:public_key'],
-  'admin:gpg_key': ['write:gpg_key'],
-  'write:gpg_key': ['read:gpg_key'],
-  user: ['read:user', 'user:email', 'user:follow'],
-  project: ['read:project'],
-  'admin:enterprise': ['manage_runners:enterprise', 'manage_billing:enterprise', 'read:enterprise'],
-  codespace: ['codespace:secrets'],
-  'write:packages': ['read:packages'],
-  'write:discussion': ['read:discussion'],
-};
-
-/*
- * Google publishes no implication table (standards.md §4). What is here comes from the scope descriptions and from
- * the per-method "requires one of the following scopes" lists of the discovery documents, which list every broader
- * scope as an alternative (e.g. Gmail `users.messages.send` accepts mail.google.com, gmail.modify, gmail.compose,
- * gmail.send; `users.labels.create` accepts mail.google.com, gmail.labels, gmail.modify).
- *  - `…/auth/X` ⊇ `…/auth/X.readonly` in general (the `contains` rule below).
- *  - Drive: `drive` ⊇ drive.readonly, drive.file, drive.metadata (and so drive.metadata.readonly);
- *    drive.readonly ⊇ drive.metadata.readonly. NOT drive.appdata: Drive's scope page describes `drive` as access to
- *    "all of a user's files, excluding the Application Data folder". drive.photos.readonly is left out (unsure; the
- *    scope is deprecated).
- *  - Gmail: `https://mail.google.com/` ⊇ gmail.modify ⊇ {gmail.readonly, gmail.compose, gmail.labels, gmail.insert};
- *    gmail.readonly ⊇ gmail.metadata; gmail.compose ⊇ gmail.send. The gmail.settings.* scopes are under nothing:
- *    settings updates accept only gmail.settings.basic / .sharing.
- *  - Calendar: `calendar` ⊇ calendar.events (and by the general rule calendar.readonly, calendar.events.readonly);
- *    calendar.readonly ⊇ calendar.events.readonly.
- *  - `cloud-platform` ⊇ `cloud-platform.read-only` (read methods of Cloud APIs accept both; writes only the first).
- *  - `email` and `profile` are the short forms of `…/auth/userinfo.email` and `…/auth/userinfo.profile`: Google's
- *    token responses and tokeninfo answer with the long form.
- */
-const GOOGLE_AUTH = 'https://www.googleapis.com/auth/';
-const GMAIL_FULL = 'https://mail.google.com/';
-const google = (name: string): string => GOOGLE_AUTH + name;
-
-const GOOGLE_IMPLIES: Readonly<Record<string, readonly string[]>> = {
-  [google('drive')]: [google('drive.readonly'), google('drive.file'), google('drive.metadata')],
-  [google('drive.readonly')]: [google('drive.metadata.readonly')],
-  [GMAIL_FULL]: [google('gmail.modify')],
-  [google('gmail.modify')]: [google('gmail.readonly'), google('gmail.compose'), google('gmail.labels'), google('gmail.insert')],
-  [google('gmail.readonly')]: [google('gmail.metadata')],
-  [google('gmail.compose')]: [google('gmail.send')],
-  [google('calendar')]: [google('calendar.events')],
-  [google('calendar.readonly')]: [google('calendar.events.readonly')],
-  [google('cloud-platform')]: [google('cloud-platform.read-only')],
-};
-
-const GOOGLE_ALIASES: ReadonlyMap<string, string> = new Map([
-  ['email', google('userinfo.email')],
-  ['profile', google('userinfo.profile')],
-]);
-
-const googleNormalize = (scope: string): string => GOOGLE_ALIASES.get(scope) ?? scope;
-
-const googleContains = (granted: string, needed: string): boolean => {
-  const broad = googleNormalize(granted);
-  return broad.startsWith(GOOGLE_AUTH) && broad.length > GOOGLE_AUTH.length && googleNormalize(needed) === `${broad}.readonly`;
-};
-
-/*
- * Entra ID (Azure AD), Microsoft identity platform v2.
- * Documented by Microsoft: a scope is requested as `<resource>/<permission>` (`https://graph.microsoft.com/Mail.Read`)
- * while the token's `scp` / `roles` carry the bare permission (`Mail.Read`); `<resource>/.default` asks for every
- * permission statically consented for that resource. Observed, not a documented guarantee: permission names compare
- * case-insensitively (standards.md §4), and percent-encoded scopes appear in Microsoft's own samples.
- * NOT documented as a general rule: `X.ReadWrite` ⊇ `X.Read`, `X.Read.All` ⊇ `X.Read`, `X.Read` ⊇ `X.ReadBasic`.
- * Microsoft Graph's per-API permission tables list the broader forms as "higher privileged permissions" for the same
- * call, which is where the pattern comes from; a particular API may differ.
- * A bare permission has no resource: one token has one audience, so it is taken to be the resource in question.
- */
-const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
-const GRAPH_RESOURCE = 'https://graph.microsoft.com';
-const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access']);
-
-interface EntraScope {
-  readonly resource: string | undefined;
-  readonly name: string;
+/** Where preset names are looked up; the registry in `src/providers/` is one. */
+export interface RuleCatalogue {
+  /** Every name a preset may be given (ids and aliases), for messages. */
+  readonly names: readonly string[];
+  /** The preset's canonical id and its rules, or undefined for an unknown name. Ids order the presets (see compileRules). */
+  resolve(name: string): { readonly id: string; readonly order: number; readonly rules: RuleSet } | undefined;
 }
 
-function entraParse(scope: string): EntraScope {
-  let text = scope;
-  if (/%[0-9a-f]{2}/i.test(text)) {
-    try {
-      text = decodeURIComponent(text);
-    } catch {
-      // A stray `%` is not an encoding; keep the scope as sent.
-    }
-  }
-  const slash = text.lastIndexOf('/');
-  if (slash <= 0 || slash === text.length - 1) return { resource: undefined, name: text.toLowerCase() };
-  let resource = text.slice(0, slash).toLowerCase().replace(/\/+$/, '');
-  if (resource === GRAPH_APP_ID) resource = GRAPH_RESOURCE;
-  return { resource, name: text.slice(slash + 1).toLowerCase() };
-}
+/** A catalogue that knows no preset: rules are only what `implies` says. */
+export const NO_PRESETS: RuleCatalogue = { names: [], resolve: () => undefined };
 
-const entraNormalize = (scope: string): string => entraParse(scope).name;
-
-const sameResource = (a: string | undefined, b: string | undefined): boolean =>
-  a === undefined || b === undefined || a === b;
-
-const ENTRA_RIGHTS_BELOW: ReadonlyMap<string, readonly string[]> = new Map([
-  ['readwrite', ['read', 'readbasic']],
-  ['read', ['readbasic']],
-]);
-
-const entraContains = (granted: string, needed: string): boolean => {
-  const have = entraParse(granted);
-  const want = entraParse(needed);
-  if (!sameResource(have.resource, want.resource)) return false;
-  // `.default` names no permission itself: holding it holds the resource's permissions, and any permission of the
-  // resource shows that a `.default` request was answered.
-  if (have.name === '.default') return !OIDC_SCOPES.has(want.name);
-  if (want.name === '.default') return !OIDC_SCOPES.has(have.name);
-  const [haveEntity, haveRight, ...haveRest] = have.name.split('.');
-  const [wantEntity, wantRight, ...wantRest] = want.name.split('.');
-  if (!haveEntity || !haveRight || haveEntity !== wantEntity || wantRight === undefined) return false;
-  const rightCovered = haveRight === wantRight || (ENTRA_RIGHTS_BELOW.get(haveRight)?.includes(wantRight) ?? false);
-  const haveQualifier = haveRest.join('.');
-  const wantQualifier = wantRest.join('.');
-  const qualifierCovered = haveQualifier === wantQualifier || (haveQualifier === 'all' && wantQualifier === '');
-  return rightCovered && qualifierCovered;
-};
-
-/*
- * Path rights (Laserfiche, seed 004): `<resource>[/<path>].<Rights>`, Rights a run of capitalised words
- * (`Read`, `Write`, `ReadWrite`). A shorter path holds its sub-paths (on `/` boundaries), no path holds the whole
- * resource, and more rights hold fewer. Laserfiche names two resources, `repository` and `odata4/table`; its broad
- * Table API scopes are spelled `table.Read` / `table.Write` and granular ones may be requested under them, so
- * `table` is read as `odata4/table`.
- */
-const COMPOUND_RESOURCES: ReadonlySet<string> = new Set(['odata4/table']);
-const RESOURCE_ALIASES: ReadonlyMap<string, string> = new Map([['table', 'odata4/table']]);
-const RIGHTS = /^(?:[A-Z][a-z]*)+$/;
-const RIGHT_WORD = /[A-Z][a-z]*/g;
-
-interface PathRightsScope {
-  readonly resource: string;
-  readonly path: readonly string[];
-  readonly rights: ReadonlySet<string>;
-}
-
-function pathRightsParse(scope: string): PathRightsScope | undefined {
-  const dot = scope.lastIndexOf('.');
-  if (dot <= 0) return undefined;
-  const rights = scope.slice(dot + 1);
-  if (!RIGHTS.test(rights)) return undefined;
-  const segments = scope.slice(0, dot).split('/');
-  if (segments.some((segment) => segment === '')) return undefined;
-  const compound = segments.length >= 2 ? `${segments[0]}/${segments[1]}` : '';
-  const [resource, path] = COMPOUND_RESOURCES.has(compound)
-    ? [compound, segments.slice(2)]
-    : [segments[0] as string, segments.slice(1)];
-  return {
-    resource: RESOURCE_ALIASES.get(resource) ?? resource,
-    path,
-    rights: new Set(rights.match(RIGHT_WORD) ?? []),
-  };
-}
-
-const pathRightsContains = (granted: string, needed: string): boolean => {
-  const have = pathRightsParse(granted);
-  const want = pathRightsParse(needed);
-  if (have === undefined || want === undefined || have.resource !== want.resource) return false;
-  if (have.path.length > want.path.length || have.path.some((segment, i) => segment !== want.path[i])) return false;
-  for (const right of want.rights) if (!have.rights.has(right)) return false;
-  return true;
-};
-
-const PRESET_DEFINITIONS: Readonly<Record<Preset, PresetDefinition>> = {
-  github: { implies: GITHUB_IMPLIES },
-  google: { normalize: googleNormalize, implies: GOOGLE_IMPLIES, contains: googleContains },
-  entra: { normalize: entraNormalize, contains: entraContains },
-  'path-rights': { contains: pathRightsContains },
-};
-
-// ---------------------------------------------------------------------------------------------------------------
 // Compiling rules
 
-const invalidRules = (message: string): UsageError =>
-  new UsageError(message, { hint: `Presets: ${PRESETS.join(', ')}; "implies" maps a scope to the scopes it contains.` }, 'invalid_rules');
+const invalidRules = (message: string, catalogue: RuleCatalogue): UsageError =>
+  new UsageError(
+    message,
+    { hint: `${catalogue.names.length === 0 ? 'No presets are known here' : `Presets: ${catalogue.names.join(', ')}`}; "implies" maps a scope to the scopes it contains.` },
+    'invalid_rules',
+  );
 
-function readPresets(value: unknown): Preset[] {
+function readPresets(value: unknown, catalogue: RuleCatalogue): RuleSet[] {
   if (value === undefined || value === null) return [];
   const list: unknown[] = Array.isArray(value) ? value : [value];
-  const presets: Preset[] = [];
+  const found = new Map<string, { order: number; rules: RuleSet }>();
   for (const item of list) {
-    if (typeof item !== 'string' || !(PRESETS as readonly string[]).includes(item)) {
-      throw invalidRules(`Unknown scope preset ${JSON.stringify(item)}.`);
-    }
-    if (!presets.includes(item as Preset)) presets.push(item as Preset);
+    const preset = typeof item === 'string' ? catalogue.resolve(item) : undefined;
+    if (preset === undefined) throw invalidRules(`Unknown scope preset ${JSON.stringify(item)}.`, catalogue);
+    found.set(preset.id, preset);
   }
   // A fixed order keeps normalization the same however the presets were listed.
-  return PRESETS.filter((preset) => presets.includes(preset));
+  return [...found.values()].sort((a, b) => a.order - b.order).map((preset) => preset.rules);
 }
 
-function readImplies(value: unknown): [string, string[]][] {
+function readImplies(value: unknown, catalogue: RuleCatalogue): [string, string[]][] {
   if (value === undefined || value === null) return [];
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalidRules('"implies" must be an object mapping a scope to a list of scopes.');
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidRules('"implies" must be an object mapping a scope to a list of scopes.', catalogue);
   const entries: [string, string[]][] = [];
   for (const [from, to] of Object.entries(value)) {
     if (parseScopes(from).length !== 1 || from.trim() !== from) {
-      throw invalidRules(`"implies" key ${JSON.stringify(from)} must be exactly one scope.`);
+      throw invalidRules(`"implies" key ${JSON.stringify(from)} must be exactly one scope.`, catalogue);
     }
     const valid = typeof to === 'string' || (Array.isArray(to) && to.every((scope) => typeof scope === 'string'));
-    if (!valid) throw invalidRules(`"implies" for ${JSON.stringify(from)} must be a list of scopes.`);
+    if (!valid) throw invalidRules(`"implies" for ${JSON.stringify(from)} must be a list of scopes.`, catalogue);
     entries.push([from, parseScopes(to)]);
   }
   return entries;
@@ -388,17 +208,17 @@ interface GrantedReach {
 const GRANTED_CACHE_LIMIT = 10_000;
 
 /**
- * Compiles presets and an `implies` map into rules. `implies` is transitive, cycles are harmless, and it combines
+ * Compiles presets (looked up in `catalogue`: `src/providers/` passes its registry) and an `implies` map into rules. `implies` is transitive, cycles are harmless, and it combines
  * with the presets (a scope an `implies` entry names can lead into a preset's shape rule and back).
  * Throws `UsageError` (code `invalid_rules`) for an unknown preset or an `implies` that is not a map from one scope
  * to a list of scopes.
  */
-export function compileRules(spec?: RuleSpec): ScopeRules {
+export function compileRules(spec?: RuleSpec, catalogue: RuleCatalogue = NO_PRESETS): ScopeRules {
   if (spec !== undefined && spec !== null && (typeof spec !== 'object' || Array.isArray(spec))) {
-    throw invalidRules('Scope rules must be an object with "preset" and/or "implies".');
+    throw invalidRules('Scope rules must be an object with "preset" and/or "implies".', catalogue);
   }
-  const definitions = readPresets(spec?.preset).map((preset) => PRESET_DEFINITIONS[preset]);
-  const userImplies = readImplies(spec?.implies);
+  const definitions = readPresets(spec?.preset, catalogue);
+  const userImplies = readImplies(spec?.implies, catalogue);
 
   const normalizers = definitions.flatMap((definition) => (definition.normalize ? [definition.normalize] : []));
   const normalize = (scope: string): string => {

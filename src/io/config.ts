@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { checkProfileName, validateProfile, type Profile } from '../core/profile.js';
+import { PROVIDER_NAMES } from '../providers/index.js';
 import { UsageError } from '../errors.js';
 import { readBoundedFile } from './bounded.js';
 import { ensureDir, removeTemporaries, writeJsonAtomic } from './files.js';
@@ -83,7 +84,7 @@ export async function loadProfile(name: string, location: ConfigLocation): Promi
   ];
   for (const file of files) {
     if (file && hasOwn(file.profiles, name)) {
-      const { profile, warnings } = validateProfile(file.profiles[name], `${file.path}: profiles.${name}`);
+      const { profile, warnings } = validateProfile(file.profiles[name], `${file.path}: profiles.${name}`, PROVIDER_NAMES);
       return { name, profile, source: file.path, warnings };
     }
   }
@@ -148,7 +149,7 @@ export async function saveProfileFields(
     const current = hasOwn(profiles, name) && typeof profiles[name] === 'object' ? (profiles[name] as object) : {};
     const merged: Record<string, unknown> = { ...current };
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) merged[key] = value;
-    validateProfile(merged, `${path}: profiles.${name}`);
+    validateProfile(merged, `${path}: profiles.${name}`, PROVIDER_NAMES);
     profiles[name] = merged;
     await writeJsonAtomic(target, { ...raw, profiles }, 0o600);
     await removeTemporaries(target, { all: true });

@@ -1,7 +1,7 @@
 /**
  * Calling endpoints with a token and reading what they say about its scopes (SPEC `scopes probe`, and `scopes check
  * --live`). The IO half of probing: requests, redirects, timeouts, size caps and the RFC 9728 metadata fetch live here;
- * what a response means is decided by the pure `readScopeFinding` (core/dialects.ts), and what is missing by the scope
+ * what a response means is decided by the pure `readScopeFinding` (the providers' registry over core/dialects.ts), and what is missing by the scope
  * algebra (core/scopes.ts). Everything it touches is injected (`fetch`), so tests can drive it with any server.
  *
  * The rules that keep a token where it belongs:
@@ -10,7 +10,8 @@
  *   another origin); the RFC 9728 metadata document is fetched without the token.
  */
 import { excerpt } from '../core/challenges.js';
-import { readScopeFinding, type Finding, type ProbeResponse } from '../core/dialects.js';
+import type { Finding, ProbeResponse } from '../core/dialects.js';
+import { readScopeFinding } from '../providers/index.js';
 import { findCover, minimal, parseScopes, satisfies, unionScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 
 /** One endpoint to call. */
@@ -66,6 +67,12 @@ export interface ProbeResult {
   readonly finalUrl?: string;
   /** What was odd about the response (a malformed header, a body cut at the size cap). */
   readonly warnings?: string[];
+  /** What `required` names when it is not OAuth scopes: a fine-grained `permission`, or an API key's `key-permission`. */
+  readonly requiredKind?: 'permission' | 'key-permission';
+  /** RFC 9396 authorization details the server asks for (`insufficient_authorization`), as it sent them. */
+  readonly authorizationDetails?: unknown[];
+  /** `low` when the finding came from the wording of a message, not a format the API is known to use. */
+  readonly confidence?: 'low';
 }
 
 export interface ProbeOptions {
@@ -288,6 +295,9 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     ...(finding.stepUp === undefined ? {} : { stepUp: finding.stepUp }),
     ...(resourceMetadata === undefined ? {} : { resourceMetadata }),
     ...(finding.granted === undefined ? {} : { granted: finding.granted }),
+    ...(finding.requiredKind === undefined ? {} : { requiredKind: finding.requiredKind }),
+    ...(finding.authorizationDetails === undefined ? {} : { authorizationDetails: finding.authorizationDetails }),
+    ...(finding.confidence === undefined ? {} : { confidence: finding.confidence }),
     ...warningsMember,
   };
 }

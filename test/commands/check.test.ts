@@ -109,9 +109,9 @@ describe('scopes check: verdicts', () => {
 
   it('exits 2 for an unknown --preset', async () => {
     const path = await write('scopes.manifest.json', manifest);
-    const result = await run(['check', '--manifest', path, '--token', tokenWith('a'), '--preset', 'okta']);
+    const result = await run(['check', '--manifest', path, '--token', tokenWith('a'), '--preset', 'nosuchprovider']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('"okta" is not one of');
+    expect(result.stderr).toContain('"nosuchprovider" is not one of');
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findEndpoint } from '../../src/commands/minimal.js';
-import { parseDiscovery } from '../../src/core/google-discovery.js';
+import { parseDiscovery } from '../../src/providers/google-discovery.js';
 import { parseHar } from '../../src/core/har.js';
 import { parseOpenApi } from '../../src/core/openapi.js';
 import { main } from '../../src/main.js';

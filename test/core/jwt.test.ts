@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeToken, formatFingerprint, normalizeToken, OPAQUE_KINDS, opaqueKind } from '../../src/core/jwt.js';
+import { decodeToken as decodeUnnamed, formatFingerprint, normalizeToken } from '../../src/core/jwt.js';
+// The providers' registry names opaque tokens by prefix; core's decodeToken takes the identifier as a parameter.
+import { decodeToken, identifyToken as opaqueKind, TOKEN_KINDS as OPAQUE_KINDS } from '../../src/providers/index.js';
 import type { DecodedToken } from '../../src/core/jwt.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -275,6 +277,11 @@ describe('opaque token kinds', () => {
 
   it('matches prefixes case-sensitively', () => {
     expect(opaqueKind('GHO_16C7e42F292c6912E7710c838347Ae178B4a')).toBeNull();
+  });
+
+  it('core names no opaque token by itself: the identifier is the caller\'s', () => {
+    expect(decodeUnnamed('gho_16C7e42F292c6912E7710c838347Ae178B4a')).toEqual({ format: 'opaque', kind: null });
+    expect(decodeUnnamed('gho_16C7e42F292c6912E7710c838347Ae178B4a', opaqueKind)).toEqual(decodeToken('gho_16C7e42F292c6912E7710c838347Ae178B4a'));
   });
 
   it('has no prefix listed twice', () => {

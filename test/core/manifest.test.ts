@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { DocumentError, MAX_DOCUMENT_CHARS, MAX_YAML_CHARS, parseManifest } from '../../src/core/manifest.js';
+import { DocumentError, MAX_DOCUMENT_CHARS, MAX_YAML_CHARS, parseManifest as parseWith } from '../../src/core/manifest.js';
+import { PROVIDER_NAMES } from '../../src/providers/index.js';
+
+/** As the commands call it: preset names checked against the providers' registry. */
+const parseManifest = (text: string, fileName: string) => parseWith(text, fileName, PROVIDER_NAMES);
 import type { ScopeDocument } from '../../src/core/manifest.js';
 import { parseOpenApi } from '../../src/core/openapi.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
@@ -310,8 +314,8 @@ describe('parseManifest: errors name the file, the place and what was expected',
     {
       description: 'an unknown preset',
       fileName: 'm.yaml',
-      input: 'preset: [github, gitlab]\nendpoints: []\n',
-      expected: ['m.yaml:1:18: preset[1]: expected one of github, google, entra, path-rights, got "gitlab"'],
+      input: 'preset: [github, nosuchprovider]\nendpoints: []\n',
+      expected: [`m.yaml:1:18: preset[1]: expected one of ${PROVIDER_NAMES.join(', ')}, got "nosuchprovider"`],
     },
     {
       description: 'implies that is a list',
@@ -405,7 +409,7 @@ describe('parseManifest: errors name the file, the place and what was expected',
     const error = errorOf(
       lines(
         'api: not a url',
-        'preset: gitlab',
+        'preset: nosuchprovider',
         'endpoints:',
         '  - { method: FETCH, path: /a, scopes: [a] }',
         '  - { method: GET, path: b, scopes: [b] }',

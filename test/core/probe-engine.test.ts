@@ -3,7 +3,9 @@
  * to add) checked against hand-built responses. The real-server side is in test/commands/probe.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { compileRules, type ScopeRules } from '../../src/core/scopes.js';
+import type { ScopeRules } from '../../src/core/scopes.js';
+// Presets are providers: the registry's compileRules knows them (core's takes the catalogue as a parameter).
+import { compileRules } from '../../src/providers/index.js';
 import { MAX_BODY_BYTES, probeEndpoints, scopesToAdd, type ProbeOptions, type ProbeResult } from '../../src/probe/engine.js';
 
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6InZpZGVvczpyZWFkIn0.signature-part';

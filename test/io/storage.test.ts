@@ -152,7 +152,7 @@ describe('config files', () => {
     { description: 'invalid JSON', content: '{', message: 'is not valid JSON' },
     { description: 'profiles not an object', content: '{"profiles": []}', message: '"profiles" must be an object' },
     { description: 'a bad URL', content: '{"profiles":{"default":{"issuer":"ftp://x"}}}', message: 'issuer: expected an absolute http(s) URL' },
-    { description: 'a bad preset', content: '{"profiles":{"default":{"preset":"gitlab"}}}', message: 'preset: expected one of' },
+    { description: 'a bad preset', content: '{"profiles":{"default":{"preset":"nosuchprovider"}}}', message: 'preset: expected one of' },
     { description: 'a secret-looking field is not a field', content: '{"profiles":{"default":{"clientSecretEnv":""}}}', message: 'clientSecretEnv: expected a non-empty string' },
   ])('refuses a config file with $description (exit 2, naming the file)', async ({ content, message }) => {
     const file = join(dir, 'scopes.config.json');

@@ -7,8 +7,8 @@
  * Pure: the caller reads the file and passes its text.
  * @see https://developers.google.com/discovery/v1/reference/apis
  */
-import type { Endpoint, JsonPath, ScopeDocument } from './manifest.js';
-import { HTTP_METHODS, Problems, apiUrlProblem, describe, isMapping, loadDocument, own, readScopeList } from './manifest.js';
+import type { Endpoint, JsonPath, ScopeDocument } from '../core/manifest.js';
+import { HTTP_METHODS, Problems, apiUrlProblem, describe, isMapping, loadDocument, own, readScopeList } from '../core/manifest.js';
 
 const MAX_DEPTH = 32;
 
