@@ -1,0 +1,38 @@
+/**
+ * Bundles the CLI users run into dist/cli/: one small entry, and one chunk per lazily imported module (esbuild's ESM
+ * code splitting), so `scopes token` parses only the code of `token`. Entry points are not listed by hand: every
+ * `import('./commands/….js')` in src/cli.ts becomes its own chunk, so a new command needs nothing here.
+ *
+ * Dependencies are bundled too (resolving and loading dozens of node_modules files costs more start-up time than
+ * parsing one chunk), except those that must stay files on disk: a native binding, and `open`, which runs the
+ * xdg-open script it ships beside its own code.
+ */
+import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const outdir = join(root, 'dist', 'cli');
+
+rmSync(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { entry: 'src/entry.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['@napi-rs/keyring', 'open'],
+  define: { SCOPES_VERSION: JSON.stringify(manifest.version) },
+  // Some bundled CommonJS dependencies call require() for Node built-ins; ESM output has no require of its own.
+  banner: { js: "import { createRequire as __scopesRequire } from 'node:module'; const require = __scopesRequire(import.meta.url);" },
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+});
+if (process.argv.includes('--analyze')) console.log(await (await import('esbuild')).analyzeMetafile(result.metafile));
