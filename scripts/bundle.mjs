@@ -35,4 +35,23 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+
+// The cached-token fast path of bin/scopes.js: one CommonJS file, no chunks, so `scopes token` with a good stored
+// token loads one file and never starts the ES module loader. It must not reach the OAuth client: fail the build if
+// it grows past what reading a config and a file needs.
+const fast = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/fast-token.ts'],
+  outfile: join(outdir, 'cached-token.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+});
+const fastBytes = Object.values(fast.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+if (fastBytes > 96 * 1024) throw new Error(`dist/cli/cached-token.cjs is ${fastBytes} bytes: the fast path of scopes token has pulled in more than it needs`);
+
 if (process.argv.includes('--analyze')) console.log(await (await import('esbuild')).analyzeMetafile(result.metafile));

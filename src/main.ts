@@ -5,6 +5,7 @@
 import type { StorageKind } from './core/profile.js';
 import type { Deps } from './deps.js';
 import { defaultGlobals, TOKEN_DEFAULTS } from './defaults.js';
+import { plainTokenArgs } from './stored-token.js';
 import { ExitCode, MissingScopeError, ScopesError } from './errors.js';
 import { guardDeps } from './io/guard.js';
 import { tracingFetch } from './io/http.js';
