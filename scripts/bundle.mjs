@@ -4,8 +4,8 @@
  * `import('./commands/….js')` in src/cli.ts becomes its own chunk, so a new command needs nothing here.
  *
  * Dependencies are bundled too (resolving and loading dozens of node_modules files costs more start-up time than
- * parsing one chunk), except those that must stay files on disk: a native binding, and `open`, which runs the
- * xdg-open script it ships beside its own code.
+ * parsing one chunk), except those that must stay files on disk: a native binding, `open`, which runs the xdg-open
+ * script it ships beside its own code, and undici, loaded only behind a proxy and larger than the rest together.
  */
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
@@ -26,7 +26,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@napi-rs/keyring', 'open'],
+  external: ['@napi-rs/keyring', 'open', 'undici'],
   define: { SCOPES_VERSION: JSON.stringify(manifest.version) },
   // Some bundled CommonJS dependencies call require() for Node built-ins; ESM output has no require of its own.
   banner: { js: "import { createRequire as __scopesRequire } from 'node:module'; const require = __scopesRequire(import.meta.url);" },

@@ -624,7 +624,7 @@ export function unusedScopes(granted: readonly string[], requirements: readonly 
   );
   // A scope some requirement names as it is needs no search through every needed scope for one it covers.
   const neededKeys = new Set(needed.map(key));
-  return uniqueBy(parseScopes(granted), key).filter((scope) => !neededKeys.has(key(scope)) && rules.equalityOnly !== true && !needed.some((want) => rules.covers(scope, want)));
+  return uniqueBy(parseScopes(granted), key).filter((scope) => !neededKeys.has(key(scope)) && (rules.equalityOnly === true || !needed.some((want) => rules.covers(scope, want))));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -26,6 +26,10 @@ describe('holdScopes', () => {
     expect(satisfies(held, [['videos:read']], compileRules({})).satisfied).toBe(false);
   });
 
+  it('unusedScopes, without any rule, names every granted scope no requirement names', () => {
+    expect(unusedScopes(['videos:read', 'jobs:read', 'analyze:write'], [[['videos:read']], [['export:write']]], compileRules({}))).toEqual(['jobs:read', 'analyze:write']);
+  });
+
   it('unusedScopes still finds a scope used only through an implication', () => {
     const rules = compileRules({ implies: { 'videos:write': ['videos:read'] } });
     expect(unusedScopes(['videos:write', 'jobs:read', 'videos:read'], [[['videos:read']]], rules)).toEqual(['jobs:read']);
