@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type { Deps, GlobalOptions } from './deps.js';
+import { defaultGlobals, TOKEN_DEFAULTS } from './defaults.js';
 import { ExitCode, UsageError } from './errors.js';
 import { guardDeps } from './io/guard.js';
 import { fitHelp } from './render/help.js';
@@ -29,8 +30,12 @@ function examples(lines: string[]): string {
 /** The npm package: `scopes` there is an unrelated package, so this one is published as `scopes-cli` (binary `scopes`). */
 const PACKAGE_NAME = 'scopes-cli';
 
-/** The package version, from dist/src/cli.js (built) or src/cli.ts (tests run the sources). */
+/** Set by the bundler (scripts/bundle.mjs) to the package version; absent when the sources run under tsc or vitest. */
+declare const SCOPES_VERSION: string | undefined;
+
+/** The package version: built into the bundle, else read from package.json beside dist/src/cli.js or src/cli.ts. */
 function version(): string {
+  if (typeof SCOPES_VERSION === 'string') return SCOPES_VERSION;
   const require = createRequire(import.meta.url);
   for (const path of ['../../package.json', '../package.json']) {
     try {
@@ -44,13 +49,7 @@ function version(): string {
 }
 
 export function globalsOf(command: Command, deps: Deps): GlobalOptions {
-  const options = command.optsWithGlobals<{ profile?: string; config?: string; json?: boolean; verbose?: boolean }>();
-  return {
-    profile: options.profile ?? (deps.env.SCOPES_PROFILE || 'default'),
-    config: options.config,
-    json: Boolean(options.json),
-    verbose: Boolean(options.verbose) || deps.env.SCOPES_DEBUG === '1',
-  };
+  return defaultGlobals(deps, command.optsWithGlobals<{ profile?: string; config?: string; json?: boolean; verbose?: boolean }>());
 }
 
 export function buildProgram(deps: Deps, setExit: (code: number) => void): Command {
@@ -126,7 +125,7 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
   program
     .command('token')
     .description('print one valid access token (refreshing it when needed) and nothing else')
-    .option('--min-ttl <seconds>', 'refresh when the token expires within this many seconds', positiveInteger('--min-ttl', true), 60)
+    .option('--min-ttl <seconds>', 'refresh when the token expires within this many seconds', positiveInteger('--min-ttl', true), TOKEN_DEFAULTS.minTtl)
     .option('--force-refresh', 'refresh even if the stored token is still valid')
     .option('--need <scopes>', 'print the token only if its granted scopes cover these (else exit 1); may repeat', collect)
     .addHelpText(

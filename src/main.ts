@@ -4,8 +4,9 @@
  */
 import type { StorageKind } from './core/profile.js';
 import type { Deps } from './deps.js';
+import { defaultGlobals, TOKEN_DEFAULTS } from './defaults.js';
+import { plainTokenArgs } from './stored-token.js';
 import { ExitCode, MissingScopeError, ScopesError } from './errors.js';
-import { openBrowser } from './io/browser.js';
 import { guardDeps } from './io/guard.js';
 import { tracingFetch } from './io/http.js';
 import { installProxy, proxySettings } from './io/proxy.js';
@@ -34,7 +35,8 @@ export function realDeps(env: Env = process.env): Deps {
     cwd: process.cwd(),
     now: () => new Date(),
     fetch: baseFetch,
-    openBrowser: (url) => openBrowser(url, env),
+    // Loaded when a command opens a browser: node:child_process is not needed by `token` or `check`.
+    openBrowser: async (url) => (await import('./io/browser.js')).openBrowser(url, env),
     store: (kind) => {
       let store = stores.get(kind);
       if (!store) {
@@ -132,10 +134,24 @@ function formatCause(error: Error): string {
   return lines.join('\n');
 }
 
+/**
+ * `scopes token` as scripts call it (`$(scopes token)`, many times a minute): the command without commander and the
+ * help texts of every command. The options are those commander would give (`defaultGlobals`, the same defaults), so
+ * output and exit code are the same; any other command line goes the general way.
+ */
+async function fastToken(argv: readonly string[], deps: Deps): Promise<number | undefined> {
+  const plain = plainTokenArgs(argv);
+  if (plain === undefined) return undefined;
+  const { runToken } = await import('./commands/token.js');
+  return await runToken(deps, defaultGlobals(deps, plain), TOKEN_DEFAULTS);
+}
+
 export async function main(argv: readonly string[], unguarded: Deps = realDeps()): Promise<number> {
-  const { runCli } = await import('./cli.js');
   const deps = guardDeps(unguarded);
   try {
+    const fast = await fastToken(argv, deps);
+    if (fast !== undefined) return fast;
+    const { runCli } = await import('./cli.js');
     return await runCli(argv, deps);
   } catch (error) {
     return reportError(error, deps, argv.includes('--verbose') || argv.includes('-v') || deps.env.SCOPES_DEBUG === '1', argv.includes('--json'));

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { credentialIssuer, type Profile, type StorageKind } from './core/profile.js';
+import type { Profile, StorageKind } from './core/profile.js';
 import type { Deps } from './deps.js';
 import { AuthError, ExitCode, NetworkError, noSession, ScopesError, UsageError } from './errors.js';
 import { writeFileAtomic } from './io/files.js';
@@ -14,6 +14,9 @@ import { stateDir } from './io/paths.js';
 import { readSessionState, writeSessionState } from './io/state.js';
 import type { TokenResponse } from './io/oauth.js';
 import type { CredentialKey, SecretStore, Secrets } from './io/store/types.js';
+import { credentialKey, fromSecrets, nowSeconds, resolveStorage, usable, type AccessToken } from './stored-token.js';
+
+export { credentialKey, resolveStorage, type AccessToken };
 
 export interface SessionContext {
   readonly deps: Deps;
@@ -27,38 +30,10 @@ export interface SessionContext {
   trace?(message: string): void;
 }
 
-export interface AccessToken {
-  readonly accessToken: string;
-  readonly expiresAt?: number | undefined;
-  readonly scope: readonly string[];
-  readonly tokenType: string;
-  readonly source: 'env' | 'stored' | 'refreshed' | 'client_credentials' | 'refresh_token_env';
-  readonly idToken?: string | undefined;
-}
-
 export interface TokenRequest {
   /** Refresh when the token expires within this many seconds. */
   readonly minTtl: number;
   readonly forceRefresh: boolean;
-}
-
-/** `--storage`, else SCOPES_STORAGE, else the storage the profile's login used, else the keychain. */
-export function resolveStorage(flag: StorageKind | undefined, deps: Deps, profile: Profile): StorageKind {
-  if (flag) return flag;
-  const fromEnv = deps.env.SCOPES_STORAGE;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (fromEnv !== 'keychain' && fromEnv !== 'file') {
-      throw new UsageError(`SCOPES_STORAGE must be "keychain" or "file", not "${fromEnv.slice(0, 40)}".`);
-    }
-    return fromEnv;
-  }
-  return profile.storage ?? 'keychain';
-}
-
-export function credentialKey(profileName: string, profile: Profile): CredentialKey | undefined {
-  const issuer = credentialIssuer(profile);
-  if (!issuer || !profile.clientId) return undefined;
-  return { profile: profileName, issuer, clientId: profile.clientId };
 }
 
 /** The client secret of a confidential client, read from the variable the profile names. */
@@ -132,24 +107,6 @@ function outcomeRecord(path: string): OutcomeRecord {
     },
   };
 }
-
-const nowSeconds = (deps: Deps) => Math.floor(deps.now().getTime() / 1000);
-
-function usable(secrets: Secrets | undefined, deps: Deps, minTtl: number): secrets is Secrets & { accessToken: string } {
-  if (!secrets?.accessToken) return false;
-  // Without an expiry we cannot know; trust it, as the server did not say otherwise.
-  if (secrets.expiresAt === undefined) return true;
-  return secrets.expiresAt - nowSeconds(deps) > minTtl;
-}
-
-const fromSecrets = (secrets: Secrets & { accessToken: string }, source: AccessToken['source']): AccessToken => ({
-  accessToken: secrets.accessToken,
-  expiresAt: secrets.expiresAt,
-  scope: secrets.scope ?? [],
-  tokenType: secrets.tokenType ?? 'Bearer',
-  source,
-  idToken: secrets.idToken,
-});
 
 /**
  * One valid access token. Never starts a login: without a session it fails with exit 3.

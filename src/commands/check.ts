@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { OPENID_SCOPES } from '../core/carriers.js';
 import { templateOf } from '../core/har.js';
 import type { Endpoint } from '../core/manifest.js';
-import { satisfies, unusedScopes, type ScopeRules } from '../core/scopes.js';
+import { holdScopes, satisfies, unusedScopes, type ScopeRules } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
@@ -70,8 +70,10 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   if (api !== undefined) refuseExposedBearer(api, Boolean(options.allowInsecure));
   if (options.live && options.allowInsecure) permitInsecure(deps);
 
+  // The grant read once: thousands of endpoints are judged against the same scopes.
+  const held = holdScopes(token.granted, rules);
   const endpoints: CheckedEndpoint[] = documentEndpoints.map((endpoint) => {
-    const verdict = satisfies(token.granted, endpoint.required, rules);
+    const verdict = satisfies(held, endpoint.required, rules);
     return {
       method: endpoint.method,
       path: endpoint.path,

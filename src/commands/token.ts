@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode } from '../errors.js';
 import { getAccessToken } from '../session.js';
+import { formatToken } from '../stored-token.js';
 import { commandContext } from './context.js';
 
 export interface TokenOptions {
@@ -20,18 +21,7 @@ export async function runToken(deps: Deps, globals: GlobalOptions, options: Toke
     : await getAccessToken({ deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace }, request);
   // The one output whose purpose is a secret: past the redaction layer, on purpose.
   const write = (text: string) => (deps.io.out.writeSecret ?? deps.io.out.write)(text);
-  if (globals.json) {
-    write(
-      `${JSON.stringify({
-        accessToken: token.accessToken,
-        expiresAt: token.expiresAt === undefined ? null : new Date(token.expiresAt * 1000).toISOString(),
-        scope: token.scope,
-        tokenType: token.tokenType,
-      })}\n`,
-    );
-  } else {
-    write(`${token.accessToken}\n`);
-  }
+  write(formatToken(token, globals.json));
   return ExitCode.ok;
 }
 

@@ -22,6 +22,8 @@ export interface ScopeRules {
   normalize(scope: string): string;
   /** True when holding `granted` gives `needed` (equal after normalize, or implied). */
   covers(granted: string, needed: string): boolean;
+  /** True when `covers` is equality after `normalize` (no implication at all): lets a search stop at the exact match. */
+  readonly equalityOnly?: boolean;
 }
 
 /** How a granted set meets one requirement. */
@@ -314,7 +316,7 @@ export function compileRules(spec?: RuleSpec, catalogue: RuleCatalogue = NO_PRES
     return false;
   };
 
-  return { normalize, covers };
+  return { normalize, covers, equalityOnly: !hasRules };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -345,21 +347,62 @@ function uniqueBy(scopes: readonly string[], key: (scope: string) => string): st
   return result;
 }
 
-function coverIn(held: readonly string[], heldKeys: readonly string[], needed: string, rules: ScopeRules): string | undefined {
-  const want = rules.normalize(needed);
-  const exact = heldKeys.indexOf(want);
-  if (exact !== -1) return held[exact];
-  return held.find((scope) => rules.covers(scope, needed));
+/**
+ * Granted scopes read once, for judging many requirements against one token: `check` judges every endpoint of a
+ * description (thousands) against the same grant, and reading the grant again for each would cost endpoints × scopes.
+ * Made by `holdScopes`; answers only for the rules it was made with.
+ */
+export interface HeldScopes {
+  readonly scopes: readonly string[];
+  readonly rules: ScopeRules;
+  /** normalize(scope) → the first granted scope with that key. */
+  readonly byKey: ReadonlyMap<string, string>;
+  /** needed scope → the granted scope found to cover it (or undefined), so each is searched for once. */
+  readonly found: Map<string, string | undefined>;
+}
+
+const heldScopes = new WeakSet<HeldScopes>();
+
+/** The granted scopes (duplicates dropped, malformed entries ignored) ready for `satisfies` and `findCover`. */
+export function holdScopes(granted: readonly string[], rules: ScopeRules): HeldScopes {
+  return hold(parseScopes(granted), rules);
+}
+
+function hold(scopes: readonly string[], rules: ScopeRules): HeldScopes {
+  const byKey = new Map<string, string>();
+  for (const scope of scopes) {
+    const key = rules.normalize(scope);
+    if (!byKey.has(key)) byKey.set(key, scope);
+  }
+  const held: HeldScopes = { scopes, rules, byKey, found: new Map() };
+  heldScopes.add(held);
+  return held;
+}
+
+const heldFor = (granted: readonly string[] | HeldScopes, rules: ScopeRules): HeldScopes =>
+  heldScopes.has(granted as HeldScopes) && (granted as HeldScopes).rules === rules
+    ? (granted as HeldScopes)
+    : holdScopes(heldScopes.has(granted as HeldScopes) ? (granted as HeldScopes).scopes : (granted as readonly string[]), rules);
+
+function coverIn(held: HeldScopes, needed: string): string | undefined {
+  const exact = held.byKey.get(held.rules.normalize(needed));
+  if (exact !== undefined || held.rules.equalityOnly === true) return exact;
+  if (held.found.has(needed)) return held.found.get(needed);
+  const cover = held.scopes.find((scope) => held.rules.covers(scope, needed));
+  held.found.set(needed, cover);
+  return cover;
 }
 
 /**
  * The granted scope that gives `needed`: an equal one (after normalize) first, else the first that covers it.
  * Never throws; malformed input finds nothing.
  */
-export function findCover(granted: readonly string[], needed: string, rules: ScopeRules): string | undefined {
-  if (typeof needed !== 'string' || !Array.isArray(granted)) return undefined;
-  const held = granted.filter((scope): scope is string => typeof scope === 'string');
-  return coverIn(held, held.map((scope) => rules.normalize(scope)), needed, rules);
+export function findCover(granted: readonly string[] | HeldScopes, needed: string, rules: ScopeRules): string | undefined {
+  if (typeof needed !== 'string') return undefined;
+  if (heldScopes.has(granted as HeldScopes)) return coverIn(heldFor(granted, rules), needed);
+  if (!Array.isArray(granted)) return undefined;
+  // Each entry as one scope, as given (not split on spaces).
+  return coverIn(hold(granted.filter((scope): scope is string => typeof scope === 'string'), rules), needed);
 }
 
 /**
@@ -368,17 +411,16 @@ export function findCover(granted: readonly string[], needed: string, rules: Sco
  * Throws `UsageError` (code `invalid_requirement`) when `requirement` is not a list of lists of strings.
  * @see RFC 6750 §3.1 (`insufficient_scope`)
  */
-export function satisfies(granted: readonly string[], requirement: Requirement, rules: ScopeRules): Satisfaction {
+export function satisfies(granted: readonly string[] | HeldScopes, requirement: Requirement, rules: ScopeRules): Satisfaction {
   const groups = readRequirement(requirement);
   if (groups.length === 0) return { satisfied: true, group: null, coveredBy: {}, missing: [] };
-  const held = parseScopes(granted);
-  const heldKeys = held.map((scope) => rules.normalize(scope));
+  const held = heldFor(granted, rules);
   let closest: { group: string[]; covered: [string, string][]; missing: string[] } | undefined;
   for (const group of groups) {
     const covered: [string, string][] = [];
     const missing: string[] = [];
     for (const scope of group) {
-      const cover = coverIn(held, heldKeys, scope, rules);
+      const cover = coverIn(held, scope);
       if (cover === undefined) missing.push(scope);
       else covered.push([scope, cover]);
     }
@@ -400,7 +442,9 @@ export function unusedScopes(granted: readonly string[], requirements: readonly 
     requirements.flatMap((requirement) => readRequirement(requirement).flat()),
     key,
   );
-  return uniqueBy(parseScopes(granted), key).filter((scope) => !needed.some((want) => rules.covers(scope, want)));
+  // A scope some requirement names as it is needs no search through every needed scope for one it covers.
+  const neededKeys = new Set(needed.map(key));
+  return uniqueBy(parseScopes(granted), key).filter((scope) => !neededKeys.has(key(scope)) && (rules.equalityOnly === true || !needed.some((want) => rules.covers(scope, want))));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,47 @@
+/**
+ * `scopes token` when the stored access token is still good: the one answer scripts ask for many times a minute.
+ * bin/scopes.js loads this as one CommonJS file (dist/cli/cached-token.cjs, see scripts/bundle.mjs) before anything
+ * else, so it costs Node's start-up, two config reads and one file read. It does what `scopes token` does in that
+ * case, with the same functions (config, file store, `usable`, `formatToken`). Every other case answers false without
+ * having printed anything, and the full CLI runs: SCOPES_TOKEN or SCOPES_REFRESH_TOKEN set, a client-credentials
+ * profile, the keychain, a token to refresh, a warning to show, --verbose, or any error.
+ */
+import { loadProfile, locateConfig } from './io/config.js';
+import { stateDir } from './io/paths.js';
+import { FileSecretStore } from './io/store/file.js';
+import { TOKEN_DEFAULTS } from './defaults.js';
+import { credentialKey, formatToken, fromSecrets, plainTokenArgs, resolveStorage, usable } from './stored-token.js';
+
+export interface FastTokenIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  now(): Date;
+  write(text: string): void;
+}
+
+const processIo = (): FastTokenIo => ({
+  env: process.env,
+  cwd: process.cwd(),
+  now: () => new Date(),
+  write: (text) => void process.stdout.write(text),
+});
+
+/** True when it printed the stored token; false when the full CLI must run (nothing was printed then). */
+export async function printCachedToken(argv: readonly string[], io: FastTokenIo = processIo()): Promise<boolean> {
+  try {
+    const plain = plainTokenArgs(argv);
+    const { env } = io;
+    if (plain === undefined || env.SCOPES_TOKEN?.trim() || env.SCOPES_REFRESH_TOKEN?.trim() || env.SCOPES_DEBUG === '1') return false;
+    const location = await locateConfig({ config: undefined }, env, io.cwd);
+    const resolved = await loadProfile(plain.profile ?? (env.SCOPES_PROFILE || 'default'), location);
+    if (resolved.warnings.length > 0 || resolved.profile.clientCredentials) return false;
+    const key = credentialKey(resolved.name, resolved.profile);
+    if (key === undefined || resolveStorage(undefined, io, resolved.profile) !== 'file') return false;
+    const secrets = await new FileSecretStore(stateDir(env)).read(key);
+    if (!usable(secrets, io, TOKEN_DEFAULTS.minTtl)) return false;
+    io.write(formatToken(fromSecrets(secrets, 'stored'), plain.json));
+    return true;
+  } catch {
+    return false;
+  }
+}
