@@ -214,7 +214,9 @@ async function discover(issuer: URL, clientId: string, auth: client.ClientAuth, 
       tried.push(`${url} (HTTP ${response.status})`);
       return response;
     } catch (error) {
-      tried.push(`${url} (${translateOAuthError(error, 'discovery').message.replace(/\.$/, '')})`);
+      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+      tried.push(`${url} (no answer: ${reason})`);
       throw error;
     }
   };

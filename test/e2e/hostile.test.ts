@@ -251,6 +251,7 @@ describe('refusals classified by what the server meant (issue 8, point 13)', () 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('HTTP 401');
     expect(result.stderr).toContain('refresh token may still be valid at the server');
+    expect(result.stderr).toContain('clientSecretEnv');
   });
 
   it('discovery errors name every URL tried and its HTTP status', async () => {
