@@ -66,9 +66,10 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   }
   // Before any token is minted: a --live run that cannot know where the API is should fail at once.
   const api = options.live && documentEndpoints.some((endpoint) => endpoint.server === undefined) ? apiBase(context, loaded) : undefined;
-  const token = await grantedOf(context, tokenFlag);
+  // And one whose token would cross plain http off loopback is refused before the token is read or minted.
   if (api !== undefined) refuseExposedBearer(api, Boolean(options.allowInsecure));
   if (options.live && options.allowInsecure) permitInsecure(deps);
+  const token = await grantedOf(context, tokenFlag);
 
   // The grant read once: thousands of endpoints are judged against the same scopes.
   const held = holdScopes(token.granted, rules);

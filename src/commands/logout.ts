@@ -113,8 +113,8 @@ async function revokeAndDelete(context: CommandContext, { name, profile, key, st
       result.revoked = false;
       const kind = secrets?.refreshToken ? 'refresh token' : 'access token';
       context.warn(
-        `Profile "${name}": revocation failed (${(error as Error).message}). The ${kind} may still be valid at the server until it expires; ` +
-          'deleting the local copy anyway.',
+        `Profile "${name}": revocation failed (${(error as Error).message.replace(/\.$/, '')}). The ${kind} may still be valid at the server until it expires; ` +
+          `deleting the local copy anyway.${(error as { hint?: string }).hint ? ` ${(error as { hint?: string }).hint}` : ''}`,
       );
     }
   }

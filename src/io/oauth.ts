@@ -187,7 +187,10 @@ export async function connect(profile: Profile, context: OAuthContext): Promise<
 /** A discovery document that names another issuer than the one asked for (OpenID Discovery §4.3, RFC 8414 §3.3). */
 function issuerMismatch(error: unknown, issuer: URL): ScopesError | undefined {
   if ((error as { code?: string } | undefined)?.code !== 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') return undefined;
-  const detail = (error as { cause?: { cause?: { attribute?: unknown; body?: { issuer?: unknown }; expected?: unknown } } }).cause?.cause;
+  type Detail = { attribute?: unknown; body?: { issuer?: unknown }; expected?: unknown; cause?: Detail };
+  // openid-client's own check keeps the detail as the cause; oauth4webapi's, one level further down.
+  const cause = (error as { cause?: Detail }).cause;
+  const detail = cause?.attribute === 'issuer' ? cause : cause?.cause;
   if (detail?.attribute !== 'issuer') return undefined;
   const named = typeof detail.body?.issuer === 'string' ? detail.body.issuer : '(none)';
   return new NetworkError(
@@ -211,7 +214,9 @@ async function discover(issuer: URL, clientId: string, auth: client.ClientAuth, 
       tried.push(`${url} (HTTP ${response.status})`);
       return response;
     } catch (error) {
-      tried.push(`${url} (${translateOAuthError(error, 'discovery').message.replace(/\.$/, '')})`);
+      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+      tried.push(`${url} (no answer: ${reason})`);
       throw error;
     }
   };

@@ -1,5 +1,6 @@
 import type { Streams } from '../deps.js';
 import { UsageError } from '../errors.js';
+import { boundedLineReader } from './lines.js';
 import type { Env } from './paths.js';
 
 /** Colour: NO_COLOR (any value) turns it off, FORCE_COLOR (not "0") on; otherwise a TTY gets it. */
@@ -15,8 +16,7 @@ export const MAX_STDIN_BYTES = 1024 * 1024;
 export function processStreams(env: Env): Streams {
   const out = process.stdout;
   const err = process.stderr;
-  let lines: AsyncIterator<string> | undefined;
-  let reader: { pause(): void; resume(): void } | undefined;
+  let lines: (() => Promise<string | undefined>) | undefined;
   return {
     out: { write: (text) => void out.write(text), isTTY: Boolean(out.isTTY), color: wantsColor(Boolean(out.isTTY), env), columns: out.columns },
     err: { write: (text) => void err.write(text), isTTY: Boolean(err.isTTY), color: wantsColor(Boolean(err.isTTY), env), columns: err.columns },
@@ -37,18 +37,8 @@ export function processStreams(env: Env): Streams {
       return Buffer.concat(chunks).toString('utf8');
     },
     readLine: async () => {
-      if (!lines) {
-        const { createInterface } = await import('node:readline');
-        const lineReader = createInterface({ input: process.stdin, crlfDelay: Infinity });
-        reader = lineReader;
-        lines = lineReader[Symbol.asyncIterator]();
-      }
-      // Paused between reads so the process can exit when the command is done; the async iterator does not resume
-      // the input by itself, so a line arriving in a later chunk would never be read without this.
-      reader?.resume();
-      const next = await lines.next();
-      reader?.pause();
-      return next.done ? undefined : next.value;
+      lines ??= boundedLineReader(process.stdin);
+      return await lines();
     },
   };
 }

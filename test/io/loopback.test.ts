@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseRedirectUri, renderPage, startCallbackListener } from '../../src/io/loopback.js';
 import { UsageError } from '../../src/errors.js';
@@ -73,5 +75,55 @@ describe('the loopback redirect listener', () => {
     expect(html).not.toContain('<script>x');
     expect(html).toContain('&lt;script&gt;');
     expect(html).toContain('&quot;a&quot; &amp; &#39;b&#39; &lt;img&gt;');
+  });
+
+  it('listens on ::1 only for a [::1] redirect URI', async () => {
+    await withListener(async (listener) => {
+      expect(listener.hosts).toEqual(['::1']);
+      const port = new URL(listener.redirectUri).port;
+      const next = listener.next();
+      const answer = fetch(`http://[::1]:${port}/cb?code=c&state=the-state`);
+      (await next).respond({ ok: true, title: 'ok', lines: [] });
+      expect((await answer).status).toBe(200);
+    }, 'http://[::1]/cb');
+  });
+
+  it('listens on both loopback families, on one port, for a localhost redirect URI', async () => {
+    await withListener(async (listener, strays) => {
+      expect(listener.hosts).toEqual(['127.0.0.1', '::1']);
+      const port = new URL(listener.redirectUri).port;
+      expect((await fetch(`http://127.0.0.1:${port}/cb?state=wrong`)).status).toBe(400);
+      expect((await fetch(`http://[::1]:${port}/cb?state=wrong`)).status).toBe(400);
+      expect(strays).toHaveLength(2);
+    }, 'http://localhost/cb');
+  });
+
+  it('refuses a localhost redirect URI whose port another process holds on ::1, naming the family', async () => {
+    const squatter = createServer((_request, response) => response.end('a local process that wants the code'));
+    await new Promise<void>((resolve) => squatter.listen(0, '::1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const attempt = startCallbackListener({ expectedState: 's', redirectUri: `http://localhost:${port}/cb` });
+      await expect(attempt).rejects.toThrow(UsageError);
+      await expect(attempt).rejects.toThrow(/\[::1\]/);
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+  });
+
+  it('keeps delivering callbacks with the right state until one is answered ok, then answers "already done"', async () => {
+    await withListener(async (listener) => {
+      const first = listener.next();
+      const forged = fetch(`${listener.redirectUri}?code=forged&state=the-state`);
+      (await first).respond({ ok: false, title: 'This response could not be used', lines: [] });
+      expect((await forged).status).toBe(400);
+      const second = listener.next();
+      const real = fetch(`${listener.redirectUri}?code=real&state=the-state`);
+      const callback = await second;
+      expect(callback.url.searchParams.get('code')).toBe('real');
+      callback.respond({ ok: true, title: 'ok', lines: [] });
+      expect((await real).status).toBe(200);
+      expect((await fetch(`${listener.redirectUri}?code=late&state=the-state`)).status).toBe(409);
+    });
   });
 });

@@ -70,6 +70,8 @@ export function runCli(args: readonly string[], env: Record<string, string | und
       clearTimeout(timer);
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
+    // A child that stops reading (a refused, too-large stdin) closes the pipe: that is its answer, not a test failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin ?? '');
   });
 }
