@@ -106,6 +106,19 @@ describe('zsh and fish scripts', () => {
     await exec('fish', ['--no-execute', join(box.home, 'scopes.fish')]);
   });
 
+  it.skipIf(!has('fish'))('fish completes a partial command, flag and profile with it', async () => {
+    const { stdout } = await box.run(['completion', 'fish']);
+    const file = join(box.home, 'scopes.fish');
+    await writeFile(file, stdout);
+    const complete = async (line: string) => {
+      const result = await exec('fish', ['--no-config', '-c', `source ${file}; complete -C ${JSON.stringify(line)}`], { env: { ...box.env, PATH: pathWithScopes }, cwd: box.home });
+      return result.stdout.split('\n').filter(Boolean).map((entry) => entry.split('\t')[0]).sort();
+    };
+    expect(await complete('scopes lo')).toEqual(['login', 'logout']);
+    expect(await complete('scopes probe --man')).toEqual(['--manifest']);
+    expect(await complete('scopes token --profile w')).toEqual(['work', 'work-eu']);
+  });
+
   it('both name every command and ask the binary for profile names', async () => {
     for (const shell of ['zsh', 'fish']) {
       const { code, stdout } = await box.run(['completion', shell]);
