@@ -5,9 +5,10 @@
  *
  * Everything runs in a throwaway home (config, state, file storage), so the demo never touches your own profiles.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canOpenSystemBrowser } from '../src/io/browser.js';
@@ -25,17 +26,55 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   process.stdout.write(`\n${bold(`$ scopes ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`)}\n`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [binPath, ...args], { env, stdio: 'inherit' });
+    current = child;
     child.once('close', (code) => {
+      current = undefined;
       process.stdout.write(dim(`(exit ${code})\n`));
       resolve(code ?? 1);
     });
   });
 }
 
+/** The scopes process running now, so that an interrupt can stop it too. */
+let current: ChildProcess | undefined;
+
+/**
+ * Ctrl-C (or a kill) must not leave the scratch home behind: it holds a refresh token and an access token. The
+ * running `scopes` gets the same signal; the home goes synchronously, before exiting with 128 + the signal number.
+ */
+function removeHomeOnInterrupt(home: string): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+    const handler = () => {
+      current?.kill(signal);
+      rmSync(home, { recursive: true, force: true });
+      process.stdout.write(`\nInterrupted: removed the scratch home ${home} (it held tokens).\n`);
+      process.exit(128 + number);
+    };
+    handlers.set(signal, handler);
+    process.once(signal, handler);
+  }
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
+}
+
+/** A free port on 127.0.0.1 for the provider: the demo API must know its issuer, and the provider the API's URL. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 async function main(): Promise<number> {
   const home = await mkdtemp(join(tmpdir(), 'scopes-demo-'));
-  const provider = await startTestProvider({ title: 'scopes demo provider' });
-  const api = await startDemoApi(provider);
+  const stopWatching = removeHomeOnInterrupt(home);
+  // The demo API is the resource: tokens are minted for its URL (their aud), and that URL is where probe calls it.
+  const port = await freePort();
+  const api = await startDemoApi(`http://127.0.0.1:${port}`);
+  const provider = await startTestProvider({ title: 'scopes demo provider', port, ...(api ? { resource: api.url } : {}) });
   try {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -49,7 +88,7 @@ async function main(): Promise<number> {
 
     process.stdout.write(`${bold('scopes demo')}\n`);
     process.stdout.write(`  OpenID provider  ${provider.issuer}  (oidc-provider, accounts alice and bob, no passwords)\n`);
-    if (api) process.stdout.write(`  demo API         ${api.url}  (the video API of the reference scope documents)\n`);
+    if (api) process.stdout.write(`  demo API         ${api.url}  (the video API of the reference scope documents; tokens for it: --resource ${provider.resource})\n`);
     process.stdout.write(`  scratch home     ${home}\n`);
 
     const browser = process.env.BROWSER || canOpenSystemBrowser(process.env).ok;
@@ -83,6 +122,7 @@ async function main(): Promise<number> {
     await api?.close();
     await provider.close();
     await rm(home, { recursive: true, force: true });
+    stopWatching();
   }
 }
 
@@ -104,14 +144,14 @@ interface DemoApi {
   close(): Promise<void>;
 }
 
-/** The demo API is the test resource server's video API, when it is built. */
-async function startDemoApi(provider: Awaited<ReturnType<typeof startTestProvider>>): Promise<DemoApi | undefined> {
+/** The demo API is the test resource server's video API, when it is built; it accepts tokens minted for its own URL. */
+async function startDemoApi(issuer: string): Promise<DemoApi | undefined> {
   const modulePath = join(repoRoot, 'dist', 'test', 'support', 'resource-server.js');
   if (!existsSync(modulePath)) return undefined;
   const { startResourceServer } = (await import(modulePath)) as {
-    startResourceServer(options: { issuer: string; resource: string }): Promise<DemoApi>;
+    startResourceServer(options: { issuer: string }): Promise<DemoApi>;
   };
-  return await startResourceServer({ issuer: provider.issuer, resource: provider.resource });
+  return await startResourceServer({ issuer });
 }
 
 process.exitCode = await main();

@@ -172,6 +172,13 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     .action(run(async () => (await import('./commands/discover.js')).discoverAction(deps, globalsOf)));
 
   registerLaterCommands(program, deps, run);
+  program
+    .command('completion')
+    .description('print a completion script for bash, zsh or fish (commands, flags, profile names)')
+    .argument('[shell]', 'bash, zsh or fish')
+    .addOption(new Option('--profiles', 'print the profile names the scripts complete --profile with').hideHelp())
+    .addHelpText('after', examples(['source <(scopes completion bash)        # in ~/.bashrc', 'scopes completion zsh > "${fpath[1]}/_scopes"', 'scopes completion fish > ~/.config/fish/completions/scopes.fish']))
+    .action(run(async () => (await import('./commands/completion.js')).completionAction(deps, globalsOf)));
   return program;
 }
 

@@ -208,15 +208,7 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
     );
     context.trace(`Saved the profile to ${savedTo}.`);
 
-    respond({
-      ok: true,
-      title: 'Logged in',
-      lines: [
-        `Granted: ${report.granted.length ? report.granted.join(' ') : '(none)'}`,
-        ...(report.notGranted.length ? [`Not granted: ${report.notGranted.join(' ')}`] : []),
-        'You may close this window and return to the terminal.',
-      ],
-    });
+    respond(successPage(context.resolved.name, profile.issuer ?? profile.tokenEndpoint ?? '', report));
 
     const refreshHint = requested.includes('offline_access') && !tokens.refresh_token ? OFFLINE_HINT : undefined;
     printResult(context, report, { profile, storage: store.description, storageKind, expiresAt, refreshToken: Boolean(tokens.refresh_token), refreshHint });
@@ -227,6 +219,30 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
   } finally {
     respond({ ok: false, title: 'Login failed', lines: ['See the terminal for what went wrong.'] });
   }
+}
+
+/**
+ * The browser's last page: which profile and issuer, what was granted (as the terminal counts it: granted, implied,
+ * evidenced) and what was refused, in amber with the command that asks again when the server gave fewer scopes.
+ */
+export function successPage(profileName: string, issuer: string, report: GrantReport): CallbackPage {
+  const granted = [...report.asRequested, ...Object.keys(report.impliedBy), ...Object.keys(report.evidenced), ...report.extra];
+  const refused = report.notGranted;
+  const profileFlag = profileName === 'default' ? '' : ` --profile ${profileName}`;
+  return {
+    ok: true,
+    tone: refused.length ? 'partial' : 'ok',
+    title: refused.length ? `Logged in, but ${refused.length === 1 ? '1 scope was' : `${refused.length} scopes were`} not granted` : 'Logged in',
+    facts: [
+      ['Profile', profileName],
+      ['Issuer', issuer],
+    ],
+    scopes: { granted, refused },
+    lines: [
+      ...(refused.length ? [`To ask for them again: scopes login${profileFlag} --add-scope "${refused.join(' ')}"`] : []),
+      'You may close this window and return to the terminal.',
+    ],
+  };
 }
 
 interface FlowInput {

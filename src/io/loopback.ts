@@ -20,6 +20,12 @@ export interface CallbackPage {
   readonly ok: boolean;
   readonly title: string;
   readonly lines: readonly string[];
+  /** How the page looks: green for done, amber for done with fewer scopes than asked, red (default when !ok) for failed. */
+  readonly tone?: 'ok' | 'partial' | 'error';
+  /** Named values shown above the lines: profile, issuer. */
+  readonly facts?: readonly (readonly [string, string])[];
+  /** The scopes the login got and did not get, listed one a line. */
+  readonly scopes?: { readonly granted: readonly string[]; readonly refused: readonly string[] };
 }
 
 export interface CallbackListener {
@@ -48,17 +54,49 @@ export interface ListenerOptions {
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** Light and dark colours per tone: text on the page's background passes WCAG AA contrast in both schemes. */
+const TONES = {
+  ok: { light: '#1a7f37', dark: '#3fb950', mark: '✓' },
+  partial: { light: '#9a6700', dark: '#d29922', mark: '!' },
+  error: { light: '#cf222e', dark: '#f85149', mark: '✗' },
+} as const;
+
+/**
+ * The page the browser shows at the end of a login. A user reads it once, maybe in dark mode: what happened (its
+ * colour and mark say it before the words), for which profile and issuer, and which scopes were refused.
+ */
 export function renderPage(page: CallbackPage): string {
-  const colour = page.ok ? '#1a7f37' : '#cf222e';
+  const tone = TONES[page.tone ?? (page.ok ? 'ok' : 'error')];
+  const facts = page.facts?.length
+    ? `<dl>${page.facts.map(([label, value]) => `<dt>${escapeHtml(label)}</dt><dd><code>${escapeHtml(value)}</code></dd>`).join('')}</dl>\n`
+    : '';
+  const list = (heading: string, scopes: readonly string[], className: string, mark: string) =>
+    scopes.length === 0
+      ? ''
+      : `<h2>${escapeHtml(heading)}</h2>\n<ul class="${className}">${scopes.map((scope) => `<li><span aria-hidden="true">${mark}</span> <code>${escapeHtml(scope)}</code></li>`).join('')}</ul>\n`;
+  const scopes = page.scopes
+    ? list('Not granted', page.scopes.refused, 'refused', '✗') + list('Granted', page.scopes.granted, 'granted', '✓')
+    : '';
   const items = page.lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>scopes: ${escapeHtml(page.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
-h1{color:${colour};font-size:1.4rem}code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}</style></head>
-<body><h1>${escapeHtml(page.title)}</h1>
-${items}
-</body></html>
+<meta name="color-scheme" content="light dark">
+<style>
+:root{color-scheme:light dark;--fg:#1f2328;--bg:#ffffff;--muted:#59636e;--code:#f6f8fa;--tone:${tone.light};--ok:${TONES.ok.light};--bad:${TONES.error.light}}
+@media (prefers-color-scheme: dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--code:#262c36;--tone:${tone.dark};--ok:${TONES.ok.dark};--bad:${TONES.error.dark}}}
+body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:var(--fg);background:var(--bg)}
+main{border-top:.35rem solid var(--tone);padding-top:1rem}
+h1{color:var(--tone);font-size:1.4rem;margin:0 0 1rem}h1 .mark{display:inline-block;width:1.6rem}
+h2{font-size:1rem;margin:1.2rem 0 .3rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1rem}dt{color:var(--muted)}dd{margin:0}
+ul{list-style:none;padding:0;margin:0}.refused span{color:var(--bad)}.granted span{color:var(--ok)}
+code{background:var(--code);padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}
+p{color:var(--fg)}
+</style></head>
+<body><main class="${page.tone ?? (page.ok ? 'ok' : 'error')}"><h1><span class="mark" aria-hidden="true">${tone.mark}</span>${escapeHtml(page.title)}</h1>
+${facts}${scopes}${items}
+</main></body></html>
 `;
 }
 

@@ -82,9 +82,12 @@ describe.skipIf(!runs)('login in a real browser (chromium)', () => {
 
     const page = await context.newPage();
     await page.goto(url);
-    const account = page.getByLabel('Account');
-    if ((await account.inputValue()) === '') await account.fill('alice');
-    const exportBox = page.getByRole('checkbox', { name: 'export:write' });
+    // The consent page: the account pre-filled, each scope with what it lets the client do.
+    await expect(page.getByLabel('Account').inputValue()).resolves.toBe('alice');
+    const consent = await page.locator('fieldset').innerText();
+    expect(consent).toContain('videos:read View videos in the workspace');
+    expect(consent).toContain('export:write Export videos');
+    const exportBox = page.getByRole('checkbox', { name: /^export:write/ });
     await expect(exportBox.isChecked()).resolves.toBe(true);
     await exportBox.uncheck();
     await page.screenshot({ path: join(OUTPUT, 'consent.png'), fullPage: true });
@@ -101,9 +104,21 @@ describe.skipIf(!runs)('login in a real browser (chromium)', () => {
     expect(result.stdout).toMatch(/✗ not granted +export:write/);
     expect(handedOff).toEqual([url]);
     // The browser: the same verdict.
-    expect(await page.title()).toMatch(/^scopes: /);
-    expect(shown).toContain('videos:read');
-    expect(shown).toMatch(/Not granted:? export:write/i);
+    expect(await page.title()).toBe('scopes: Logged in, but 1 scope was not granted');
+    expect(shown).toContain(`Profile\ndefault\nIssuer\n${provider.issuer}`);
+    expect(shown).toMatch(/Not granted\n✗ export:write\nGranted\n✓ videos:read/);
+    expect(shown).toContain('To ask for them again: scopes login --add-scope "export:write"');
+    // Amber, not the green of a full grant; and in dark mode, light text on a dark page.
+    // Evaluated in the page (a string: this project's TypeScript has no DOM types).
+    const colours = () =>
+      page.evaluate(`(() => {
+        const style = (selector) => getComputedStyle(document.querySelector(selector));
+        return { heading: style('h1').color, text: style('body').color, background: style('body').backgroundColor };
+      })()`);
+    expect(await colours()).toEqual({ heading: 'rgb(154, 103, 0)', text: 'rgb(31, 35, 40)', background: 'rgb(255, 255, 255)' });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await colours()).toEqual({ heading: 'rgb(210, 153, 34)', text: 'rgb(230, 237, 243)', background: 'rgb(13, 17, 23)' });
+    await page.screenshot({ path: join(OUTPUT, 'success-dark.png'), fullPage: true });
     await page.close();
   }, 120_000);
 });

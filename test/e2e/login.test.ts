@@ -110,8 +110,9 @@ describe('scopes login', () => {
     expect((await box.run(loginArgs())).code).toBe(0);
     const done = (await userAgentLog(log)).find((entry) => entry.step === 'done')!;
     expect(done.callbackStatus).toBe(200);
-    expect(done.callbackBody).toContain('Granted: videos:read');
-    expect(done.callbackBody).toContain('Not granted: export:write');
+    expect(done.callbackBody).toContain('<title>scopes: Logged in, but 1 scope was not granted</title>');
+    expect(done.callbackBody).toMatch(/<h2>Not granted<\/h2>\n<ul class="refused"><li>.*<code>export:write<\/code><\/li><\/ul>/);
+    expect(done.callbackBody).toMatch(/<ul class="granted">.*<code>videos:read<\/code>/);
   });
 
   it('ends with exit 3 and a clear message when the user declines', async () => {

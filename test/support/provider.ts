@@ -42,6 +42,33 @@ export const DEFAULT_API_SCOPES: readonly string[] = [
   'process:write',
 ];
 
+/**
+ * What the consent page says of each scope: the video API's catalogue as its scope document words it (seed 003,
+ * reference/seeds/003_*.txt: "Users see scope descriptions on the consent screen before approving"), and the OpenID
+ * Connect scopes as OpenID Connect Core 1.0 §5.4 and §11 define them.
+ */
+export const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  openid: 'Sign you in (required)',
+  offline_access: 'Stay signed in: keep access while you are away (a refresh token)',
+  profile: 'Your name and basic profile',
+  email: 'Your email address',
+  'videos:read': 'View videos in the workspace',
+  'videos:write': 'Upload and modify videos',
+  'subtitles:read': 'View subtitles',
+  'subtitles:write': 'Generate subtitles',
+  'export:write': 'Export videos',
+  'translate:write': 'Translate videos',
+  'voiceover:write': 'Generate voiceovers',
+  'article:read': 'View help articles',
+  'article:write': 'Generate help articles',
+  'analyze:write': 'Analyze videos',
+  'tools:read': 'List and view tools',
+  'tools:write': 'Execute tools',
+  'jobs:read': 'View job status',
+  'usage:read': 'View usage statistics',
+  'process:write': 'Use one-shot process endpoint',
+};
+
 /** The OpenID Connect scopes the provider knows, besides the API's. */
 export const OIDC_SCOPES: readonly string[] = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -474,7 +501,7 @@ function pageRenderer(title: string): (heading: string, body: string) => string 
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
 .banner{background:#fff8c5;border:1px solid #d4a72c;padding:.4rem .8rem;border-radius:6px;font-size:.9rem}
 label{display:block;margin:.2rem 0}fieldset{margin:1rem 0}.error{color:#cf222e}code{background:#f6f8fa;padding:0 .3rem}
-button{margin-right:.5rem;padding:.4rem 1rem}</style></head>
+.description{color:#59636e}button{margin-right:.5rem;padding:.4rem 1rem}</style></head>
 <body><p class="banner">${escapeHtml(title)}: a test OpenID provider running on this machine; no real accounts, no passwords.</p>
 <h1>${escapeHtml(heading)}</h1>
 ${body}
@@ -582,18 +609,24 @@ function interactionHandler(context: InteractionContext): (req: IncomingMessage,
     const clientId = typeof params.client_id === 'string' ? params.client_id : '';
     const needsLogin = prompt.name === 'login' || !session?.accountId;
     const accounts = TEST_ACCOUNTS.map((account) => `<option value="${escapeHtml(account.accountId)}">${escapeHtml(account.name)}</option>`).join('');
+    // Pre-filled with the client's login_hint when it names a test account, else the first one: one click to go on.
+    const hint = typeof params.login_hint === 'string' && TEST_ACCOUNTS.some((account) => account.accountId === params.login_hint) ? params.login_hint : TEST_ACCOUNTS[0]!.accountId;
     const who = needsLogin
-      ? `<label>Account <input type="text" name="login" list="accounts" autocomplete="username" required autofocus></label>
+      ? `<label>Account <input type="text" name="login" value="${escapeHtml(hint)}" list="accounts" autocomplete="username" required></label>
 <datalist id="accounts">${accounts}</datalist>
 <p><small>Accounts: ${TEST_ACCOUNTS.map((account) => `<code>${escapeHtml(account.accountId)}</code>`).join(', ')} (no password).</small></p>`
       : `<p>Signed in as <strong>${escapeHtml(session?.accountId ?? '')}</strong>.</p>`;
+    const describe = (scope: string) => {
+      const text = SCOPE_DESCRIPTIONS[scope];
+      return text === undefined ? '' : `<span class="description">${escapeHtml(text)}</span>`;
+    };
     const boxes = scopes.all
       .map((scope) =>
         scope === 'openid'
           ? // Sign-in itself cannot be declined scope by scope: shown, fixed, and sent as a hidden field.
-            `<label><input type="checkbox" checked disabled> <code>openid</code> (sign in)</label>
+            `<label><input type="checkbox" checked disabled> <code>openid</code> ${describe(scope)}</label>
 <input type="hidden" name="scope" value="openid">`
-          : `<label><input type="checkbox" name="scope" value="${escapeHtml(scope)}" checked> <code>${escapeHtml(scope)}</code></label>`,
+          : `<label><input type="checkbox" name="scope" value="${escapeHtml(scope)}" checked> <code>${escapeHtml(scope)}</code> ${describe(scope)}</label>`,
       )
       .join('\n');
     const resourceLine = [...scopes.resources.keys()].map((indicator) => `<code>${escapeHtml(indicator)}</code>`).join(', ');

@@ -42,8 +42,8 @@ export interface ReceivedRequest {
 export interface ResourceServerOptions {
   /** The test provider's issuer: its `/jwks` verifies tokens, and `iss` must equal it. */
   readonly issuer: string;
-  /** The test provider's resource indicator: the `aud` the tokens must carry. */
-  readonly resource: string;
+  /** The test provider's resource indicator: the `aud` the tokens must carry; default this server's own URL (the demo's). */
+  readonly resource?: string;
   /** How long `/slow` takes to answer; default 3000 ms. */
   readonly slowMs?: number;
 }
@@ -212,7 +212,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
     if (match === null) return 'the Authorization header is not a Bearer token';
     try {
-      const { payload } = await jwtVerify(match[1]!, jwks, { issuer: options.issuer, audience: options.resource });
+      const { payload } = await jwtVerify(match[1]!, jwks, { issuer: options.issuer, audience: options.resource ?? url });
       const scope = typeof payload.scope === 'string' ? payload.scope : '';
       return { scopes: new Set(scope.split(' ').filter(Boolean)), subject: String(payload.sub ?? '') };
     } catch (error) {
