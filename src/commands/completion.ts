@@ -4,7 +4,7 @@
  * the config files, one a line; it reads no secret and never fails loudly: a broken config just completes nothing.
  */
 import type { Command, Option } from 'commander';
-import { PRESETS } from '../core/scopes.js';
+import { PRESET_CATALOGUE } from '../providers/index.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { locateConfig, readConfigFile } from '../io/config.js';
@@ -17,7 +17,7 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 function optionOf(option: Option): CompletionOption | undefined {
   if (option.hidden || !option.long) return undefined;
   const value = option.long === '--profile' ? 'profile' : FILE_FLAGS.has(option.long) ? 'file' : undefined;
-  const choices = option.long === '--preset' ? PRESETS : option.argChoices;
+  const choices = option.long === '--preset' || option.long === '--provider' ? PRESET_CATALOGUE.names : option.argChoices;
   return { short: option.short, long: option.long, description: option.description, takesValue: option.required || option.optional, choices, value };
 }
 
