@@ -4,7 +4,7 @@
  * the config files, one a line; it reads no secret and never fails loudly: a broken config just completes nothing.
  */
 import type { Command, Option } from 'commander';
-import { PRESET_CATALOGUE } from '../providers/index.js';
+import { PRESET_CATALOGUE, PROVIDER_NAMES } from '../providers/index.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { locateConfig, readConfigFile } from '../io/config.js';
@@ -37,7 +37,7 @@ export function completionSpec(program: Command): CompletionSpec {
 async function profileNames(deps: Deps, globals: GlobalOptions): Promise<string[]> {
   const names = new Set<string>();
   try {
-    const location = await locateConfig({ config: globals.config }, deps.env, deps.cwd);
+    const location = await locateConfig({ config: globals.config, presets: PROVIDER_NAMES }, deps.env, deps.cwd);
     for (const path of [location.projectFile, location.userFile]) {
       const file = path ? await readConfigFile(path, false).catch(() => undefined) : undefined;
       for (const name of Object.keys(file?.profiles ?? {})) if (PROFILE_NAME.test(name)) names.add(name);

@@ -2,6 +2,7 @@
  * What every command needs first: its profile, resolved from the global options and the config files, and the few
  * helpers for stderr. Kept here so each command module holds only its own behaviour.
  */
+import { PROVIDER_NAMES } from '../providers/index.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { join } from 'node:path';
 import { loadProfile, locateConfig, type ConfigLocation, type ResolvedProfile } from '../io/config.js';
@@ -31,7 +32,7 @@ export async function commandContext(deps: Deps, globals: GlobalOptions): Promis
     stateDirectory,
     ...['secrets', 'sessions', 'locks'].map((name) => join(stateDirectory, name)),
   ]);
-  const location = await locateConfig({ config: globals.config }, deps.env, deps.cwd);
+  const location = await locateConfig({ config: globals.config, presets: PROVIDER_NAMES }, deps.env, deps.cwd);
   const resolved = await loadProfile(globals.profile, location);
   const context: CommandContext = {
     deps,

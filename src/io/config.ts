@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { checkProfileName, validateProfile, type Profile } from '../core/profile.js';
-import { PROVIDER_NAMES } from '../providers/index.js';
 import { UsageError } from '../errors.js';
 import { readBoundedFile } from './bounded.js';
 import { ensureDir, removeTemporaries, writeJsonAtomic } from './files.js';
@@ -34,17 +33,27 @@ export interface ConfigLocation {
   readonly userFile: string;
   /** Where the lock of a config file's read-modify-write lives (the state folder's `locks/`, not the user's repo). */
   readonly lockDir: string;
+  /**
+   * The preset names a profile's `preset` may take, checked when a profile is read. Passed in by the caller rather
+   * than imported here, so that `scopes token`'s fast path reads a config without loading every provider module.
+   */
+  readonly presets?: readonly string[] | undefined;
 }
 
-export async function locateConfig(options: { config?: string | undefined }, env: Env, cwd: string): Promise<ConfigLocation> {
+export async function locateConfig(
+  options: { config?: string | undefined; presets?: readonly string[] | undefined },
+  env: Env,
+  cwd: string,
+): Promise<ConfigLocation> {
   const userFile = userConfigFile(env);
   const lockDir = join(stateDir(env), 'locks');
+  const presets = options.presets;
   const named = options.config ?? env.SCOPES_CONFIG;
-  if (named) return { projectFile: resolve(cwd, named), explicit: true, userFile, lockDir };
+  if (named) return { projectFile: resolve(cwd, named), explicit: true, userFile, lockDir, presets };
   const local = resolve(cwd, 'scopes.config.json');
   // Read with the cap and the regular-file check: a cloned repository can ship this file as a link to /dev/zero.
   const present = (await readBoundedFile(local, MAX_CONFIG_BYTES, 'config file')) !== undefined;
-  return { projectFile: present ? local : undefined, explicit: false, userFile, lockDir };
+  return { projectFile: present ? local : undefined, explicit: false, userFile, lockDir, presets };
 }
 
 export async function readConfigFile(path: string, mustExist: boolean): Promise<ConfigFile | undefined> {
@@ -84,7 +93,7 @@ export async function loadProfile(name: string, location: ConfigLocation): Promi
   ];
   for (const file of files) {
     if (file && hasOwn(file.profiles, name)) {
-      const { profile, warnings } = validateProfile(file.profiles[name], `${file.path}: profiles.${name}`, PROVIDER_NAMES);
+      const { profile, warnings } = validateProfile(file.profiles[name], `${file.path}: profiles.${name}`, location.presets);
       return { name, profile, source: file.path, warnings };
     }
   }
@@ -149,7 +158,7 @@ export async function saveProfileFields(
     const current = hasOwn(profiles, name) && typeof profiles[name] === 'object' ? (profiles[name] as object) : {};
     const merged: Record<string, unknown> = { ...current };
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) merged[key] = value;
-    validateProfile(merged, `${path}: profiles.${name}`, PROVIDER_NAMES);
+    validateProfile(merged, `${path}: profiles.${name}`, location.presets);
     profiles[name] = merged;
     await writeJsonAtomic(target, { ...raw, profiles }, 0o600);
     await removeTemporaries(target, { all: true });
