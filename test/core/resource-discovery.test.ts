@@ -21,7 +21,7 @@ import {
   unlistedScopes,
   unusualScopes,
 } from '../../src/core/resource-discovery.js';
-import { compileRules } from '../../src/core/scopes.js';
+import { compileRules } from '../../src/providers/index.js';
 import { withoutImplied } from '../../src/commands/login-checks.js';
 
 describe('protectedResourceMetadataUrls (RFC 9728 §3.1)', () => {

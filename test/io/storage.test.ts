@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, NetworkError, UsageError } from '../../src/errors.js';
 import { loadProfile, locateConfig, saveProfileFields } from '../../src/io/config.js';
+import { PROVIDER_NAMES } from '../../src/providers/index.js';
 import { redactParameters, redactUrl, tracingFetch } from '../../src/io/http.js';
 import { acquireLock } from '../../src/io/lock.js';
 import { KeychainSecretStore } from '../../src/io/store/keychain.js';
@@ -157,7 +158,7 @@ describe('config files', () => {
   ])('refuses a config file with $description (exit 2, naming the file)', async ({ content, message }) => {
     const file = join(dir, 'scopes.config.json');
     await writeFile(file, content);
-    const error = await loadProfile('default', await locateConfig({ config: file }, env(), dir)).catch((e: unknown) => e);
+    const error = await loadProfile('default', await locateConfig({ config: file, presets: PROVIDER_NAMES }, env(), dir)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toContain(file);
     expect((error as Error).message).toContain(message);
