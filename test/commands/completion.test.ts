@@ -69,7 +69,7 @@ describe('scopes completion bash, loaded in bash', () => {
     ['scopes login --st', ['--storage', '--strict']],
     ['scopes login --storage k', ['keychain']],
     ['scopes check --format ', ['github', 'text']],
-    ['scopes diff --preset g', ['github', 'google']],
+    ['scopes diff --preset g', ['github', 'gitlab', 'google']],
     ['scopes --js', ['--json']],
     ['scopes completion ', ['bash', 'fish', 'zsh']],
   ])('%s', async (line, expected) => {
