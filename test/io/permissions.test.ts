@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScopesError } from '../../src/errors.js';
 import { checkPrivate, ensureDir } from '../../src/io/files.js';
 import { FileSecretStore } from '../../src/io/store/file.js';
+import { printCachedToken } from '../../src/fast-token.js';
 import { main } from '../../src/main.js';
 import { testDeps } from '../support/deps.js';
 
@@ -74,6 +75,23 @@ describe('what others can write or read is refused', () => {
     expect(result.stderr).toContain(`warning: ${path()} was writable by its group`);
     expect(result.stderr).toContain('Check that nothing in it was changed');
     expect((await stat(path())).mode & 0o777).toBe(repaired);
+  });
+
+  it.each([
+    { what: 'a group-writable state folder', path: () => stateDir(), mode: 0o770 },
+    { what: 'a world-writable config folder', path: () => join(dir, 'config', 'scopes'), mode: 0o777 },
+    { what: 'a world-writable secrets folder', path: () => join(stateDir(), 'secrets'), mode: 0o777 },
+  ])('the cached-token fast path leaves $what to the full CLI (no token printed, nothing repaired)', async ({ path, mode }) => {
+    await storedSession();
+    const fastPath = async () => {
+      let out = '';
+      const printed = await printCachedToken(['token'], { env: env(), cwd: dir, now: () => new Date(), write: (text) => (out += text) });
+      return { printed, out };
+    };
+    expect(await fastPath()).toEqual({ printed: true, out: 'stored-access-token\n' });
+    await chmod(path(), mode);
+    expect(await fastPath()).toEqual({ printed: false, out: '' });
+    expect((await stat(path())).mode & 0o777).toBe(mode);
   });
 
   it('a secrets file others can read: exit 2, chmod 600, and advice to replace the tokens', async () => {
