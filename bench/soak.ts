@@ -228,10 +228,12 @@ async function main(): Promise<void> {
       if (round % 20 === 0) process.stderr.write(`soak: kill ${round} of ${kills} (runs take ~${typical} ms)\n`);
       const issuedBefore = proxy.issued.length;
       const child = spawn(process.execPath, [binPath, 'token', '--force-refresh'], { env: box.env, cwd: box.home, stdio: 'ignore' });
+      // Listened for at once: a run may end before the kill.
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       const delay = Math.random() * typical * 1.2;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, delay))]);
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await exited;
       // Killed after the provider rotated and before the new refresh token was stored: the window.
       const rotated = proxy.issued.slice(issuedBefore).at(-1);
       const file = await secretsFile(box);
