@@ -28,7 +28,7 @@ const SCOPES = ['openid', 'offline_access', 'videos:read', 'export:write'];
 
 interface Issued {
   readonly refreshToken: string;
-  /** performance-independent wall clock (ms) when the proxy finished sending the answer */
+  /** wall clock (ms) when the provider's answer reached the proxy, which then sends it on */
   readonly sentAt: number;
 }
 
@@ -48,17 +48,17 @@ async function tokenProxy(provider: TestProvider): Promise<{ url: string; issued
           answer.on('data', (chunk: Buffer) => parts.push(chunk));
           answer.on('end', () => {
             const text = Buffer.concat(parts);
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            outgoing.end(text, () => {
-              if (incoming.url?.startsWith('/token') && answer.statusCode === 200) {
-                try {
-                  const token = (JSON.parse(text.toString()) as { refresh_token?: string }).refresh_token;
-                  if (token) issued.push({ refreshToken: token, sentAt: Date.now() });
-                } catch {
-                  // not a token response
-                }
+            // Noted when the provider has answered (it has rotated the refresh token), even if the client is gone.
+            if (incoming.url?.startsWith('/token') && answer.statusCode === 200) {
+              try {
+                const token = (JSON.parse(text.toString()) as { refresh_token?: string }).refresh_token;
+                if (token) issued.push({ refreshToken: token, sentAt: Date.now() });
+              } catch {
+                // not a token response
               }
-            });
+            }
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            outgoing.end(text);
           });
         },
       );
@@ -120,6 +120,12 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 };
 
+async function timed<T>(action: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = Date.now();
+  const value = await action();
+  return { value, ms: Date.now() - start };
+}
+
 const stats = (values: number[]) =>
   `${percentile(values, 50).toFixed(1)} / ${percentile(values, 95).toFixed(1)} / ${Math.max(...values).toFixed(1)} (n=${values.length})`;
 
@@ -147,6 +153,7 @@ async function main(): Promise<void> {
     const first = await login(box);
     if (first.code !== 0) throw new Error(`login failed: ${first.stderr}`);
 
+    process.stderr.write('soak: 16 concurrent refreshes per round\n');
     // 1. 16 concurrent refreshes × 5 rounds.
     let failures = 0;
     let corrupt = 0;
@@ -164,6 +171,7 @@ async function main(): Promise<void> {
     }
     figures.push([`16 × ${refreshRounds} concurrent refreshes: failed runs`, `${failures} of ${16 * refreshRounds}`], ['  corrupt secrets files', corrupt], ['  sessions lost', lost]);
 
+    process.stderr.write('soak: logout racing refreshes\n');
     // 2. logout racing refreshes.
     const rounds = Number(process.env.SOAK_RACES ?? 10);
     let leftBehind = 0;
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
     }
     figures.push([`logout racing 4 refreshes: working sessions left behind`, `${leftBehind} of ${rounds}`], ['  logout failures', logoutFailures]);
 
+    process.stderr.write('soak: login racing refreshes\n');
     // 3. login racing refreshes: the old grant lacks export:write, the new login grants it.
     let oldGrantWon = 0;
     for (let round = 0; round < rounds; round++) {
@@ -211,12 +220,26 @@ async function main(): Promise<void> {
     const windows: number[] = [];
     const fullWrites: number[] = [];
     let locksLeft = 0;
+    let inWindow = 0;
+    let lostOutsideWindow = 0;
+    // Kills land anywhere in a run: uniformly over 1.2 × the typical duration of an unkilled one (start-up included).
+    let typical = (await timed(() => box.run(['token', '--force-refresh']))).ms;
     for (let round = 0; round < kills; round++) {
+      if (round % 20 === 0) process.stderr.write(`soak: kill ${round} of ${kills} (runs take ~${typical} ms)\n`);
+      const issuedBefore = proxy.issued.length;
       const child = spawn(process.execPath, [binPath, 'token', '--force-refresh'], { env: box.env, cwd: box.home, stdio: 'ignore' });
-      const delay = Math.random() * 600;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // Listened for at once: a run may end before the kill.
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const delay = Math.random() * typical * 1.2;
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, delay))]);
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await exited;
+      // Killed after the provider rotated and before the new refresh token was stored: the window.
+      const rotated = proxy.issued.slice(issuedBefore).at(-1);
+      const file = await secretsFile(box);
+      const holding = file ? ((JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { refreshToken?: string }).refreshToken) : undefined;
+      const killedInWindow = rotated !== undefined && holding !== rotated.refreshToken;
+      if (killedInWindow) inWindow++;
       if ((await storeHealth(box)) === 'corrupt') killCorrupt++;
       tempsAfterKill += await temporaries(box);
       const before = proxy.issued.length;
@@ -229,10 +252,12 @@ async function main(): Promise<void> {
       const timing = Date.now();
       const next = await box.run(['token', '--force-refresh']);
       nextDurations.push(Date.now() - timing);
+      typical = percentile(nextDurations, 50);
       watcher.close();
       tempsAfterNext += await temporaries(box);
       if (next.code === 3) {
         killLost++;
+        if (!killedInWindow) lostOutsideWindow++;
         if ((await login(box)).code !== 0) throw new Error('login failed');
       } else if (next.code !== 0) {
         nextFailed++;
@@ -250,7 +275,9 @@ async function main(): Promise<void> {
       ['  temporary files right after the kill (all rounds)', tempsAfterKill],
       ['  temporary files left after the next command', tempsAfterNext],
       ['  next command failed (not exit 0 or 3)', nextFailed],
-      ['  sessions lost (killed between the answer and the write)', `${killLost} of ${kills}`],
+      ['  kills that landed between the provider\'s answer and the write', `${inWindow} of ${kills}`],
+      ['  sessions lost', `${killLost} of ${kills}`],
+      ['  sessions lost by a kill outside that window (bugs)', lostOutsideWindow],
       ['  lock files left after the next command', locksLeft],
       ['  next command after a kill, ms (median / p95 / max)', stats(nextDurations)],
       ['window: answer sent → rotated refresh token stored, ms (median / p95 / max)', stats(windows)],

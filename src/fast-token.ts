@@ -7,7 +7,9 @@
  * profile, the keychain, a token to refresh, a warning to show, --verbose, or any error.
  */
 import { loadProfile, locateConfig } from './io/config.js';
-import { stateDir } from './io/paths.js';
+import { join } from 'node:path';
+import { checkPrivateIfPresent } from './io/files.js';
+import { configDir, stateDir, userConfigFile } from './io/paths.js';
 import { FileSecretStore } from './io/store/file.js';
 import { TOKEN_DEFAULTS } from './defaults.js';
 import { credentialKey, formatToken, fromSecrets, plainTokenArgs, resolveStorage, usable } from './stored-token.js';
@@ -32,12 +34,15 @@ export async function printCachedToken(argv: readonly string[], io: FastTokenIo 
     const plain = plainTokenArgs(argv);
     const { env } = io;
     if (plain === undefined || env.SCOPES_TOKEN?.trim() || env.SCOPES_REFRESH_TOKEN?.trim() || env.SCOPES_DEBUG === '1') return false;
+    // The same folders the full CLI checks; anything to refuse or repair (with a warning) is the full CLI's to say.
+    const state = stateDir(env);
+    await checkPrivateIfPresent([configDir(env), userConfigFile(env), state, join(state, 'secrets')], undefined);
     const location = await locateConfig({ config: undefined }, env, io.cwd);
     const resolved = await loadProfile(plain.profile ?? (env.SCOPES_PROFILE || 'default'), location);
     if (resolved.warnings.length > 0 || resolved.profile.clientCredentials) return false;
     const key = credentialKey(resolved.name, resolved.profile);
     if (key === undefined || resolveStorage(undefined, io, resolved.profile) !== 'file') return false;
-    const secrets = await new FileSecretStore(stateDir(env)).read(key);
+    const secrets = await new FileSecretStore(state).read(key);
     if (!usable(secrets, io, TOKEN_DEFAULTS.minTtl)) return false;
     io.write(formatToken(fromSecrets(secrets, 'stored'), plain.json));
     return true;

@@ -12,7 +12,7 @@ import { tracingFetch } from './io/http.js';
 import { installProxy, proxySettings } from './io/proxy.js';
 import { stateDir, type Env } from './io/paths.js';
 import { processStreams } from './io/streams.js';
-import type { SecretStore } from './io/store/types.js';
+import type { CredentialKey, SecretStore } from './io/store/types.js';
 
 export function realDeps(env: Env = process.env): Deps {
   const io = processStreams(env);
@@ -82,6 +82,8 @@ class LazyKeychainStore implements SecretStore {
     return (this.inner ??= import('./io/store/keychain.js').then(({ KeychainSecretStore }) => new KeychainSecretStore(this.service)));
   }
   probe = async () => (await this.store).probe();
+  readRefreshToken = async (key: CredentialKey) => (await this.store).readRefreshToken(key);
+  writeRefreshToken = async (key: CredentialKey, refreshToken: string) => (await this.store).writeRefreshToken(key, refreshToken);
   read: SecretStore['read'] = async (key) => (await this.store).read(key);
   write: SecretStore['write'] = async (key, secrets) => (await this.store).write(key, secrets);
   delete: SecretStore['delete'] = async (key) => (await this.store).delete(key);

@@ -252,8 +252,8 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
   };
   // Compare-and-swap: the store must still hold the refresh token this refresh spent. Under the lock it always does;
   // if the lock was lost meanwhile, a logout (nothing stored) or a newer login (another token) wins over us.
-  const stored = await store.read(key);
-  if (stored?.refreshToken !== refreshToken && (early.written === undefined || stored?.refreshToken !== early.written)) {
+  const storedRefreshToken = store.readRefreshToken ? await store.readRefreshToken(key) : (await store.read(key))?.refreshToken;
+  if (storedRefreshToken !== refreshToken && (early.written === undefined || storedRefreshToken !== early.written)) {
     context.warn(`The session of profile "${context.profileName}" changed during this refresh (logout or a new login); its result is not stored.`);
     return fromSecrets(secrets as Secrets & { accessToken: string }, 'refreshed');
   }
@@ -305,9 +305,14 @@ function earlyKeeper(store: SecretStore, key: CredentialKey, spending: () => str
         const text = await readCapped(response, EARLY_READ_LIMIT);
         const rotated = text === undefined ? undefined : (JSON.parse(text) as { refresh_token?: unknown }).refresh_token;
         if (typeof rotated !== 'string' || rotated === '' || rotated === spent) return;
-        const stored = await store.read(key);
-        if (stored?.refreshToken !== spent) return;
-        await store.write(key, { ...stored, refreshToken: rotated });
+        if (store.readRefreshToken && store.writeRefreshToken) {
+          if ((await store.readRefreshToken(key)) !== spent) return;
+          await store.writeRefreshToken(key, rotated);
+        } else {
+          const stored = await store.read(key);
+          if (stored?.refreshToken !== spent) return;
+          await store.write(key, { ...stored, refreshToken: rotated });
+        }
         keeper.written = rotated;
       })().catch(() => undefined);
     },

@@ -23,15 +23,14 @@ export interface CommandContext {
 }
 
 export async function commandContext(deps: Deps, globals: GlobalOptions): Promise<CommandContext> {
+  const warn = (message: string) => deps.io.err.write(`${deps.io.err.color ? '\u001b[33mwarning:\u001b[39m' : 'warning:'} ${message}\n`);
   const stateDirectory = stateDir(deps.env);
   // Our own folders and user config file are never used when another user owns them or can write them: they decide
   // where tokens are sent and what is stored (a secrets file others can read is refused where it is read).
-  await checkPrivateIfPresent([
-    configDir(deps.env),
-    userConfigFile(deps.env),
-    stateDirectory,
-    ...['secrets', 'sessions', 'locks'].map((name) => join(stateDirectory, name)),
-  ]);
+  await checkPrivateIfPresent(
+    [configDir(deps.env), userConfigFile(deps.env), stateDirectory, ...['secrets', 'sessions', 'locks'].map((name) => join(stateDirectory, name))],
+    warn,
+  );
   const location = await locateConfig({ config: globals.config, presets: PROVIDER_NAMES }, deps.env, deps.cwd);
   const resolved = await loadProfile(globals.profile, location);
   const context: CommandContext = {
@@ -40,7 +39,7 @@ export async function commandContext(deps: Deps, globals: GlobalOptions): Promis
     location,
     resolved,
     stateDirectory,
-    warn: (message) => deps.io.err.write(`${deps.io.err.color ? '\u001b[33mwarning:\u001b[39m' : 'warning:'} ${message}\n`),
+    warn,
     info: (message) => deps.io.err.write(`${message}\n`),
     trace: (message) => {
       if (globals.verbose || deps.env.SCOPES_DEBUG === '1') deps.io.err.write(`${message}\n`);

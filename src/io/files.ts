@@ -36,14 +36,28 @@ export function checkPrivate(path: string, stats: Stats, options: { secret?: boo
   }
 }
 
-/** Checks each of `paths` that exists with {@link checkPrivate}; missing ones are fine (created private later). */
-export async function checkPrivateIfPresent(paths: readonly string[], options: { secret?: boolean } = {}): Promise<void> {
+/**
+ * Checks each of `paths` that exists with {@link checkPrivate}; missing ones are fine (created private later). One
+ * that is writable by its group only, and is ours, is repaired (`chmod g-w`) with a warning rather than refused: a
+ * umask of 002 (user private groups, the default on many desktops) gives every folder a user makes that mode, and
+ * the warning still says to check what is in it. Owned by another user or writable by everyone: refused.
+ */
+export async function checkPrivateIfPresent(paths: readonly string[], warn: ((message: string) => void) | undefined, options: { secret?: boolean } = {}): Promise<void> {
   for (const path of paths) {
     const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
       throw error;
     });
-    if (stats) checkPrivate(path, stats, options);
+    if (!stats) continue;
+    // Without `warn` (the cached-token fast path, which shows no warning) nothing is repaired: the check refuses, and
+    // the full CLI repairs it and says so.
+    const groupOnly = (stats.mode & 0o022) === 0o020 && stats.uid === uid();
+    if (groupOnly && warn) {
+      await chmod(path, stats.mode & 0o7757);
+      warn(`${path} was writable by its group (mode ${(stats.mode & 0o777).toString(8)}); scopes made it ${((stats.mode & 0o7757) & 0o777).toString(8)}. Check that nothing in it was changed by someone else.`);
+      continue;
+    }
+    checkPrivate(path, stats, options);
   }
 }
 

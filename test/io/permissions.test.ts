@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScopesError } from '../../src/errors.js';
 import { checkPrivate, ensureDir } from '../../src/io/files.js';
 import { FileSecretStore } from '../../src/io/store/file.js';
+import { printCachedToken } from '../../src/fast-token.js';
 import { main } from '../../src/main.js';
 import { testDeps } from '../support/deps.js';
 
@@ -31,6 +32,7 @@ async function storedSession(): Promise<void> {
   await mkdir(join(dir, 'config', 'scopes'), { recursive: true, mode: 0o700 });
   await writeFile(join(dir, 'config', 'scopes', 'config.json'), JSON.stringify({ profiles: { default: { issuer: key.issuer, clientId: key.clientId } } }));
   await new FileSecretStore(stateDir()).write(key, { refreshToken: 'r', accessToken: 'stored-access-token', expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+  await mkdir(join(stateDir(), 'locks'), { mode: 0o700 });
 }
 
 async function token(): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -46,9 +48,10 @@ describe('what others can write or read is refused', () => {
   });
 
   it.each([
-    { what: 'a group-writable state folder', path: () => stateDir(), mode: 0o770, fix: 'chmod go-w' },
-    { what: 'a world-writable secrets folder', path: () => join(stateDir(), 'secrets'), mode: 0o777, fix: 'chmod go-w' },
-    { what: 'a group-writable config folder', path: () => join(dir, 'config', 'scopes'), mode: 0o775, fix: 'chmod go-w' },
+    { what: 'a world-writable state folder', path: () => stateDir(), mode: 0o777, fix: 'chmod go-w' },
+    { what: 'a world-writable secrets folder', path: () => join(stateDir(), 'secrets'), mode: 0o757, fix: 'chmod go-w' },
+    { what: 'a world-writable locks folder', path: () => join(stateDir(), 'locks'), mode: 0o703, fix: 'chmod go-w' },
+    { what: 'a world-writable config folder', path: () => join(dir, 'config', 'scopes'), mode: 0o777, fix: 'chmod go-w' },
     { what: 'a world-writable config file', path: () => join(dir, 'config', 'scopes', 'config.json'), mode: 0o666, fix: 'chmod go-w' },
   ])('$what: exit 2 naming the path and the fix', async ({ path, mode, fix }) => {
     await storedSession();
@@ -58,6 +61,37 @@ describe('what others can write or read is refused', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(path());
     expect(result.stderr).toContain(`${fix} ${path()}`);
+  });
+
+  it.each([
+    { what: 'state folder', path: () => stateDir(), mode: 0o770, repaired: 0o750 },
+    { what: 'config folder (a umask of 002)', path: () => join(dir, 'config', 'scopes'), mode: 0o775, repaired: 0o755 },
+    { what: 'config file', path: () => join(dir, 'config', 'scopes', 'config.json'), mode: 0o664, repaired: 0o644 },
+  ])('a group-writable $what of ours is repaired with a warning, never silently', async ({ path, mode, repaired }) => {
+    await storedSession();
+    await chmod(path(), mode);
+    const result = await token();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`warning: ${path()} was writable by its group`);
+    expect(result.stderr).toContain('Check that nothing in it was changed');
+    expect((await stat(path())).mode & 0o777).toBe(repaired);
+  });
+
+  it.each([
+    { what: 'a group-writable state folder', path: () => stateDir(), mode: 0o770 },
+    { what: 'a world-writable config folder', path: () => join(dir, 'config', 'scopes'), mode: 0o777 },
+    { what: 'a world-writable secrets folder', path: () => join(stateDir(), 'secrets'), mode: 0o777 },
+  ])('the cached-token fast path leaves $what to the full CLI (no token printed, nothing repaired)', async ({ path, mode }) => {
+    await storedSession();
+    const fastPath = async () => {
+      let out = '';
+      const printed = await printCachedToken(['token'], { env: env(), cwd: dir, now: () => new Date(), write: (text) => (out += text) });
+      return { printed, out };
+    };
+    expect(await fastPath()).toEqual({ printed: true, out: 'stored-access-token\n' });
+    await chmod(path(), mode);
+    expect(await fastPath()).toEqual({ printed: false, out: '' });
+    expect((await stat(path())).mode & 0o777).toBe(mode);
   });
 
   it('a secrets file others can read: exit 2, chmod 600, and advice to replace the tokens', async () => {

@@ -80,6 +80,25 @@ describe('keychain storage errors', () => {
     expect(await store.read(key)).toEqual({ refreshToken: 'r' });
   });
 
+  it('replaces only the refresh token entry when asked to (the first write after a rotation)', async () => {
+    const entries = new Map<string, string>();
+    const calls: string[] = [];
+    const store = new KeychainSecretStore('svc', (service, account) => ({
+      getPassword: async () => entries.get(`${service}/${account}`) ?? null,
+      setPassword: async (value) => {
+        calls.push(account);
+        entries.set(`${service}/${account}`, value);
+      },
+      deletePassword: async () => entries.delete(`${service}/${account}`),
+    }));
+    await store.write(key, { refreshToken: 'r1', accessToken: 'a1' });
+    calls.length = 0;
+    await store.writeRefreshToken(key, 'r2');
+    expect(calls).toHaveLength(1);
+    expect(await store.readRefreshToken(key)).toBe('r2');
+    expect(await store.read(key)).toMatchObject({ refreshToken: 'r2', accessToken: 'a1' });
+  });
+
   it('leaves no chunk of a longer earlier bundle behind, and delete removes every entry', async () => {
     const entries = new Map<string, string>();
     const store = new KeychainSecretStore('svc', (service, account) => ({

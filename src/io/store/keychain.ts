@@ -119,6 +119,15 @@ export class KeychainSecretStore implements SecretStore {
     }
   }
 
+  async readRefreshToken(key: CredentialKey): Promise<string | undefined> {
+    return (await this.get(`${credentialAccount(key)}|refresh_token`)) ?? undefined;
+  }
+
+  /** One keychain call: the bundle (the old access token) stays until the full write that follows. */
+  async writeRefreshToken(key: CredentialKey, refreshToken: string): Promise<void> {
+    await this.set(`${credentialAccount(key)}|refresh_token`, refreshToken);
+  }
+
   async write(key: CredentialKey, secrets: Secrets): Promise<void> {
     const account = credentialAccount(key);
     // The refresh token first: if anything after it fails, the session survives and the next run refreshes again.

@@ -26,6 +26,12 @@ export interface SecretStore {
   read(key: CredentialKey): Promise<Secrets | undefined>;
   write(key: CredentialKey, secrets: Secrets): Promise<void>;
   delete(key: CredentialKey): Promise<void>;
+  /**
+   * Where the refresh token is an entry of its own (the keychain): read or replace only it, keeping the rest. Used
+   * right after a rotation, when every millisecond before the new refresh token is stored counts (SECURITY.md).
+   */
+  readRefreshToken?(key: CredentialKey): Promise<string | undefined>;
+  writeRefreshToken?(key: CredentialKey, refreshToken: string): Promise<void>;
 }
 
 export const credentialAccount = (key: CredentialKey): string => `${key.profile}|${key.issuer}|${key.clientId}`;
