@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HarReading, RecordedRequest } from '../core/har.js';
@@ -7,9 +6,11 @@ import type { Endpoint } from '../core/manifest.js';
 import { minimal, satisfies, type Requirement, type ScopeRules } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { readBoundedFile } from '../io/bounded.js';
 import { commandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
 import { credentialNotes, endpointsFor, loadScopeDocument, type Credential, type LoadedDocument } from './shared.js';
+
 
 export interface MinimalOptions {
   readonly manifest?: string | undefined;
@@ -106,16 +107,15 @@ export function matchHar(endpoints: readonly Endpoint[], reading: HarReading): H
   return { called: [...called].map(([endpoint, requests]) => ({ endpoint, requests })), unmatched };
 }
 
+/** A browser's HAR export of a long session runs to tens of MiB; more is not a recording to read whole. */
+const MAX_HAR_BYTES = 64 * 1024 * 1024;
+
 /** Reads `--har FILE`. */
 export async function readHar(deps: Deps, file: string): Promise<{ path: string; reading: HarReading }> {
   const path = resolve(deps.cwd, file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`Cannot read the HAR file ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
-  }
+  // A recording from outside: capped while read, and a FIFO or device is refused before it can hang or flood.
+  const text = await readBoundedFile(path, MAX_HAR_BYTES, 'the HAR file');
+  if (text === undefined) throw new UsageError(`Cannot read the HAR file ${path}: no such file.`);
   const { parseHar } = await import('../core/har.js');
   return { path, reading: parseHar(text, path) };
 }

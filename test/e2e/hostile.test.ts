@@ -404,6 +404,16 @@ describe('bounded input (issue 8, points 11 and 12)', () => {
     expect(result.stderr).toContain('not a regular file');
   });
 
+  it('a HAR recording that is a FIFO is refused at once with exit 2, not waited on', async () => {
+    const box = await sandbox();
+    await writeFile(join(box.home, 'm.json'), JSON.stringify({ endpoints: [{ method: 'GET', path: '/v1/videos', scopes: ['videos:read'] }] }));
+    execFileSync('mkfifo', [join(box.home, 'app.har')]);
+    const result = await box.run(['minimal', '--manifest', 'm.json', '--har', 'app.har'], { timeoutMs: 20_000 });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('Cannot read the HAR file');
+    expect(result.stderr).toContain('a FIFO');
+  });
+
   it('a 100 MB discovery document is cut at the cap while read: exit 4, and far less than it was read', async () => {
     const server = await quirky({ hugeDiscoveryBytes: 100 * 1024 * 1024 });
     const box = await sandbox();
