@@ -70,3 +70,13 @@ describe('fillLoginTemplate', () => {
     expect(fillLoginTemplate('jira').profile.authorizationParams).toEqual({ audience: 'api.atlassian.com', prompt: 'consent' });
   });
 });
+
+describe('the README', () => {
+  it('has a row for every provider in its Providers table', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { PROVIDERS } = await import('../../src/providers/index.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('### Providers'), readme.indexOf('### Beyond the SPEC'));
+    for (const provider of PROVIDERS) expect(table, provider.id).toContain(`\`${provider.id}\``);
+  });
+});
