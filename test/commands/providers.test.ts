@@ -83,3 +83,19 @@ describe('--provider is the new name of --preset', () => {
     expect(result.stderr).toContain('"nosuchprovider" is not one of github');
   });
 });
+
+describe('the scope catalogue explains scopes in diff', () => {
+  const token = jwt({ scope: 'user repo', exp: 4102444800 });
+  it('says what a scope that was not granted would grant, from the provider named', async () => {
+    const human = await run(['diff', '--token', token, '--requested', 'repo gist', '--provider', 'github']);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain('gist: Write access to gists');
+    const json = await run(['diff', '--token', token, '--requested', 'repo gist', '--provider', 'github', '--json']);
+    expect(JSON.parse(json.stdout).descriptions).toMatchObject({ gist: 'Write access to gists', repo: expect.stringContaining('Full access') });
+  });
+
+  it('explains nothing without a provider (names mean different things to different providers)', async () => {
+    const json = await run(['diff', '--token', token, '--requested', 'repo gist', '--json']);
+    expect(JSON.parse(json.stdout)).not.toHaveProperty('descriptions');
+  });
+});
