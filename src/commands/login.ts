@@ -97,7 +97,15 @@ function providerTemplate(options: LoginOptions, saved: Profile): FilledTemplate
     return undefined;
   }
   if (options.issuer !== undefined) throw new UsageError('--provider and --issuer both say where to log in: choose one.');
-  return fillLoginTemplate(options.provider, { tenant: options.tenant, domain: options.domain, audience: options.audience ?? saved.audience });
+  const filled = fillLoginTemplate(options.provider, { tenant: options.tenant, domain: options.domain, audience: options.audience ?? saved.audience });
+  // A profile keeps one server: the template's endpoints over another server's issuer would mix two providers.
+  const server = (profile: Pick<Profile, 'issuer' | 'tokenEndpoint'>) => profile.issuer ?? profile.tokenEndpoint;
+  if (server(saved) !== undefined && server(saved) !== server(filled.profile)) {
+    throw new UsageError(`This profile already logs in at ${server(saved)}; --provider ${filled.provider.id} would log in at ${server(filled.profile)}.`, {
+      hint: `Use another profile: scopes login --profile ${filled.provider.id} --provider ${filled.provider.id} …`,
+    });
+  }
+  return filled;
 }
 
 export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginOptions): Promise<number> {

@@ -99,3 +99,15 @@ describe('the scope catalogue explains scopes in diff', () => {
     expect(JSON.parse(json.stdout)).not.toHaveProperty('descriptions');
   });
 });
+
+describe('login --provider keeps one server per profile', () => {
+  it('refuses a template whose server differs from the profile\'s, naming both (exit 2)', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    await mkdir(join(home, 'config', 'scopes'), { recursive: true, mode: 0o700 });
+    await writeFile(join(home, 'config', 'scopes', 'config.json'), JSON.stringify({ profiles: { default: { issuer: 'https://auth.example.com', clientId: 'abc' } } }), { mode: 0o600 });
+    const result = await run(['login', '--provider', 'github', '--client-id', 'x', '--no-browser']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('already logs in at https://auth.example.com');
+    expect(result.stderr).toContain('https://github.com/login/oauth/access_token');
+  });
+});
