@@ -110,12 +110,16 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     .option('--force', "ask for scopes the server's scopes_supported does not list")
     .option('--allow-no-pkce-metadata', 'with --resource: go on when the server metadata does not list PKCE S256')
     .option('--keep-oidc', 'keep openid / offline_access that the last login had')
+    .option('--provider <name>', 'fill in a known provider\'s endpoints and parameters (see `scopes providers`)')
+    .option('--tenant <tenant>', 'with --provider entra: the directory (tenant) id or domain')
+    .option('--domain <host>', 'with --provider auth0, okta, gitlab, mastodon, shopify: the tenant, org or instance host')
     .addHelpText(
       'after',
       examples([
         'scopes login --resource https://mcp.example.com/mcp',
         'scopes login --issuer https://auth.example.com --client-id abc --scope "openid offline_access videos:read"',
         'scopes login --add-scope export:write',
+        'scopes login --provider github --client-id Iv1.abc --scope "repo read:org"',
         'scopes login --profile ci --storage file --no-browser',
         'BROWSER=firefox scopes login --scope "openid email" --strict',
       ]),
@@ -188,7 +192,10 @@ type Runner = (load: () => Promise<(command: Command) => Promise<number>>) => (.
 function registerLaterCommands(program: Command, deps: Deps, run: Runner): void {
   const rules = (command: Command) =>
     command
-      .option('--preset <name>', 'scope implication preset: github, google, entra, path-rights; may repeat', collect)
+      .addOption(new Option('--provider <name>', 'a provider whose implication rules apply (see `scopes providers`); may repeat'))
+      .option('--preset <name>', 'the older name of --provider; may repeat', collect)
+      // Both flags fill one list, in the order given, so the commands read `preset` alone.
+      .on('option:provider', (value: string) => command.setOptionValue('preset', collect(value, command.getOptionValue('preset') as string[] | undefined)))
       .option('--implies <rule>', 'extra implication "broad=narrow1,narrow2"; may repeat', collect);
 
   rules(
@@ -200,6 +207,13 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
   )
     .addHelpText('after', examples(['scopes diff', 'scopes diff --requested "repo user:email" --token - --preset github < token.txt', 'scopes diff --json | jq .notGranted']))
     .action(run(async () => (await import('./commands/diff.js')).diffAction(deps, globalsOf)));
+
+  program
+    .command('providers')
+    .argument('[name]', 'one provider, in full')
+    .description('list the providers the tool knows, and what it knows of each (how they say a scope is missing, rules, token prefixes, login template, scopes)')
+    .addHelpText('after', examples(['scopes providers', 'scopes providers github', 'scopes providers --json | jq \'.providers[].id\'']))
+    .action(run(async () => (await import('./commands/providers.js')).providersAction(deps, globalsOf)));
 
   program
     .command('inspect')

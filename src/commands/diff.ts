@@ -8,7 +8,7 @@ import { scopesFromClaims } from '../core/carriers.js';
 import { grantReport, type GrantSource } from '../core/grant.js';
 import { normalizeToken } from '../core/jwt.js';
 import { parseScopes } from '../core/scopes.js';
-import { compileRules, decodeToken, usesCommaScopes } from '../providers/index.js';
+import { compileRules, decodeToken, describeScopes, usesCommaScopes } from '../providers/index.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, MissingScopeError, noSession, UsageError } from '../errors.js';
 import { readSessionState } from '../io/state.js';
@@ -83,14 +83,19 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
     evidence: granted.evidence,
   });
 
+  // What the scopes mean, where the profile's providers publish it (`scopes providers NAME`).
+  const described = describeScopes([...report.requested, ...report.granted], spec.preset);
   if (globals.json) {
-    deps.io.out.write(`${JSON.stringify(grantJson(report))}\n`);
+    deps.io.out.write(`${JSON.stringify({ ...grantJson(report), ...(Object.keys(described).length === 0 ? {} : { descriptions: described }) })}\n`);
   } else {
     const style = styleFor(deps.io.out);
     const width = widthOf(deps.io.out);
     const heading = wrapText([{ text: 'Requested vs granted', style: style.bold }, { text: ` (granted from ${SOURCE_TEXT[report.source]})`, style: style.dim }], width);
     deps.io.out.write(`${heading.join('\n')}\n\n${renderGrant(report, style, width)}`);
     if (granted.note) deps.io.out.write(`${wrapText({ text: granted.note, style: style.dim }, width).join('\n')}\n`);
+    for (const scope of report.notGranted) {
+      if (described[scope] !== undefined) deps.io.out.write(`${wrapText({ text: `${scope}: ${described[scope]}`, style: style.dim }, width, 4, 2).join('\n')}\n`);
+    }
   }
   if (report.notGranted.length > 0) {
     throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')}.`, { hint: addScopeHint(context, report.notGranted) });

@@ -8,6 +8,7 @@ import { grantReport, type GrantReport } from '../core/grant.js';
 import type { Profile, StorageKind } from '../core/profile.js';
 import { parseScopes, unionScopes } from '../core/scopes.js';
 import { compileRules } from '../providers/index.js';
+import { fillLoginTemplate, type FilledTemplate } from '../providers/login.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { AuthError, ExitCode, MissingScopeError, UsageError } from '../errors.js';
 import { saveProfileFields } from '../io/config.js';
@@ -46,6 +47,11 @@ export interface LoginOptions {
   readonly allowNoPkceMetadata?: boolean;
   /** Keep openid / offline_access that the last login had. */
   readonly keepOidc?: boolean;
+  /** `--provider`: fill in the provider's login template (endpoints, parameters, preset). */
+  readonly provider?: string | undefined;
+  /** `--tenant` / `--domain`: the template's slots. */
+  readonly tenant?: string | undefined;
+  readonly domain?: string | undefined;
 }
 
 /** Parameters the flow itself sets; a `--param` may not override them, or PKCE and state would be meaningless. */
@@ -84,12 +90,39 @@ const OFFLINE_HINT =
   'refresh_token grant, or the server only issues one with prompt=consent, or it ignores offline_access ' +
   '(some servers use their own parameter, e.g. Google access_type=offline: try --param access_type=offline).';
 
+/** `--provider`: the template filled in, or undefined; refuses flags that would fight it. */
+function providerTemplate(options: LoginOptions, saved: Profile): FilledTemplate | undefined {
+  if (options.provider === undefined) {
+    if (options.tenant !== undefined || options.domain !== undefined) throw new UsageError('--tenant and --domain fill in a --provider template: add --provider NAME.');
+    return undefined;
+  }
+  if (options.issuer !== undefined) throw new UsageError('--provider and --issuer both say where to log in: choose one.');
+  const filled = fillLoginTemplate(options.provider, { tenant: options.tenant, domain: options.domain, audience: options.audience ?? saved.audience });
+  // A profile keeps one server: the template's endpoints over another server's issuer would mix two providers.
+  const server = (profile: Pick<Profile, 'issuer' | 'tokenEndpoint'>) => profile.issuer ?? profile.tokenEndpoint;
+  if (server(saved) !== undefined && server(saved) !== server(filled.profile)) {
+    throw new UsageError(`This profile already logs in at ${server(saved)}; --provider ${filled.provider.id} would log in at ${server(filled.profile)}.`, {
+      hint: `Use another profile: scopes login --profile ${filled.provider.id} --provider ${filled.provider.id} …`,
+    });
+  }
+  return filled;
+}
+
 export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginOptions): Promise<number> {
   let options = given;
   if (options.device && options.manual) throw new UsageError('--device and --manual are two ways to log in without a local browser: choose one.');
   if (options.manual && !options.browser) throw new UsageError('--manual and --no-browser do not go together: --manual already prints the URL and opens nothing.');
   const context = await commandContext(deps, globals);
-  const saved = context.resolved.profile;
+  const template = providerTemplate(options, context.resolved.profile);
+  const saved = template === undefined ? context.resolved.profile : { ...context.resolved.profile, ...template.profile };
+  if (template !== undefined) {
+    options = {
+      ...options,
+      params: { ...template.profile.authorizationParams, ...options.params },
+      scope: options.scope.length > 0 || (context.resolved.profile.scopes?.length ?? 0) > 0 ? options.scope : template.defaultScopes.length > 0 ? [template.defaultScopes.join(' ')] : [],
+    };
+    for (const quirk of template.quirks) context.trace(`${template.provider.name}: ${quirk}`);
+  }
   const previous = await readSessionState(context.stateDirectory, context.resolved.name);
 
   // From a resource URL (RFC 9728, MCP): the chain decides issuer, client, resource and scopes.
@@ -203,6 +236,7 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
         authorizationParams: Object.keys(options.params).length ? profile.authorizationParams : undefined,
         storage: options.storage ?? (storageKind !== (saved.storage ?? 'keychain') ? storageKind : undefined),
         ...(fromResource ? resourceProfileFields(fromResource, saved, options.resource[0]!) : {}),
+        ...(template === undefined ? {} : { ...template.profile, authorizationParams: profile.authorizationParams }),
       },
       context.location,
     );
@@ -619,6 +653,9 @@ export const loginAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     force?: boolean;
     allowNoPkceMetadata?: boolean;
     keepOidc?: boolean;
+    provider?: string;
+    tenant?: string;
+    domain?: string;
   }>();
   return runLogin(deps, globalsOf(command, deps), {
     issuer: o.issuer,
@@ -639,5 +676,8 @@ export const loginAction = (deps: Deps, globalsOf: (command: Command, deps: Deps
     force: Boolean(o.force),
     allowNoPkceMetadata: Boolean(o.allowNoPkceMetadata),
     keepOidc: Boolean(o.keepOidc),
+    provider: o.provider,
+    tenant: o.tenant,
+    domain: o.domain,
   });
 };

@@ -302,7 +302,8 @@ function collectNames(words: readonly string[], lower: readonly string[], start:
 
 /** The last resort before the status code: a scope named in any JSON message by a sentence pattern. */
 const sentence = (view: ResponseView): Finding | null => {
-  if (view.status < 400 && view.status !== 200) return null;
+  // A refusal, or a 200 that carries errors (GraphQL): a successful body's prose is not read for scope names.
+  if (view.status < 400 && !(view.status === 200 && (Array.isArray(get(view.json, 'errors')) || get(view.json, 'error') !== undefined))) return null;
   for (const { path, message } of messagesOf(view.json)) {
     if (indexOfIgnoringCase(message, 'scope') === -1) continue;
     const found = scopesInSentence(message);

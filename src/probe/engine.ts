@@ -146,6 +146,8 @@ export function scopesToAdd(results: readonly ProbeResult[], granted: readonly s
   const needs: string[][][] = [];
   const named: string[] = [];
   for (const result of results) {
+    // Fine-grained permissions and API key permissions are not requested as scopes: no login asks for them.
+    if (result.requiredKind !== undefined) continue;
     named.push(...result.required.flat());
     if (result.missing.length === 0) continue;
     const held = unionScopes(granted, result.granted ?? [], rules);

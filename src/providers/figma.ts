@@ -13,7 +13,8 @@ import type { Provider } from './types.js';
 const read = (view: ResponseView): Finding | null => {
   if (view.status !== 403) return null;
   const message = text(get(view.json, 'message')) ?? text(get(view.json, 'err'));
-  if (message === undefined || !/invalid scope\(s\)|requires the .* scope/i.test(message)) return null;
+  // Figma's error shape carries its status in the body: {"status":403,"error":true,"message":…}.
+  if (message === undefined || typeof get(view.json, 'status') !== 'number' || !/invalid scope\(s\)/i.test(message)) return null;
   const requiresAt = message.toLowerCase().indexOf('requires the');
   const needed = requiresAt === -1 ? undefined : scopesInSentence(message.slice(requiresAt));
   const quoted = { status: get(view.json, 'status'), error: get(view.json, 'error'), message };

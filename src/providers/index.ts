@@ -141,3 +141,31 @@ export function describeScope(scope: string, providers?: readonly string[]): { p
   }
   return undefined;
 }
+
+/**
+ * Descriptions of `scopes` from the catalogues of the named providers (presets), for explaining what a scope grants;
+ * scopes no catalogue of theirs lists are left out. Nothing without a named provider: names like `profile` mean
+ * different things to different providers.
+ */
+export function describeScopes(scopes: readonly string[], presets: RuleSpec['preset']): Record<string, string> {
+  const names = presets === undefined ? [] : typeof presets === 'string' ? [presets] : [...presets];
+  if (names.length === 0) return {};
+  const described: Record<string, string> = {};
+  for (const scope of scopes) {
+    // Compared as the provider writes it, after its normalization (Entra's resource prefix and case).
+    const found = describeScope(scope, names) ?? describeNormalized(scope, names);
+    if (found !== undefined) described[scope] = found.description;
+  }
+  return described;
+}
+
+function describeNormalized(scope: string, names: readonly string[]): { provider: string; description: string } | undefined {
+  for (const provider of names.map(findProvider)) {
+    const normalize = provider?.rules?.normalize;
+    if (provider?.catalogue === undefined || normalize === undefined) continue;
+    const key = normalize(scope);
+    const entry = Object.entries(provider.catalogue).find(([name]) => normalize(name) === key);
+    if (entry !== undefined) return { provider: provider.name, description: entry[1] };
+  }
+  return undefined;
+}

@@ -60,9 +60,9 @@ export const laserfiche: Provider = {
   rules: { contains: pathRightsContains },
   // Seed 004: "OAuth 2.0 Scopes for Laserfiche APIs".
   catalogue: {
-    'repository.Read': 'Read the content of Laserfiche repositories on behalf of the signed-in user',
-    'repository.Write': 'Modify the content of Laserfiche repositories on behalf of the signed-in user',
-    'table.Read': 'Read the content of Laserfiche lookup tables on behalf of the signed-in user',
-    'table.Write': 'Modify the content of Laserfiche lookup tables on behalf of the signed-in user',
+    'repository.Read': 'Allows the app to read the content of Laserfiche repositories on behalf of the signed-in user.',
+    'repository.Write': 'Allows the app to modify the content of Laserfiche repositories on behalf of the signed-in user.',
+    'table.Read': 'Allows the app to read the content of Laserfiche lookup tables on behalf of the signed-in user.',
+    'table.Write': 'Allows the app to modify the content of Laserfiche lookup tables on behalf of the signed-in user.',
   },
 };

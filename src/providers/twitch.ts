@@ -13,7 +13,8 @@ import type { Provider } from './types.js';
 const read = (view: ResponseView): Finding | null => {
   if (view.status !== 401 && view.status !== 403) return null;
   const message = text(get(view.json, 'message'));
-  if (message === undefined) return null;
+  // Twitch's error shape: {"error":"Unauthorized","status":401,"message":…}; other APIs' sentences go to the generic reader.
+  if (message === undefined || typeof get(view.json, 'status') !== 'number' || typeof get(view.json, 'error') !== 'string') return null;
   const quoted = { error: get(view.json, 'error'), status: get(view.json, 'status'), message };
   // "Missing scope: moderator:read:followers", or without the colon: "missing scope moderator:read:follows".
   const named = /missing scope/i.test(message) ? scopesInSentence(message) : undefined;

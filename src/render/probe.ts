@@ -99,8 +99,48 @@ function missingText(result: ProbeResult): string {
     const scopes = result.missing.length > 0 ? `; ${result.missing.join(' ')}` : '';
     return display(`${parts.join(', ')}${scopes}`);
   }
-  if (result.missing.length === 0 && result.outcome === 'missing_scope') return '(not named)';
+  if (result.outcome === 'missing_scope') {
+    if (result.authorizationDetails !== undefined) {
+      const types = result.authorizationDetails.map((detail) => (typeof detail === 'object' && detail !== null && typeof (detail as { type?: unknown }).type === 'string' ? (detail as { type: string }).type : '?'));
+      return display(`authorization details: ${types.join(' ') || '(not named)'}`);
+    }
+    if (result.missing.length === 0) return result.required.length === 0 ? 'a scope, not named' : '(not named)';
+    const what = result.requiredKind === 'permission' ? 'permission ' : result.requiredKind === 'key-permission' ? 'key permission ' : '';
+    return display(`${what}${result.missing.join(' ')}${result.confidence === 'low' ? ' (?)' : ''}`);
+  }
   return display(result.missing.join(' '));
+}
+
+/** The lines that say how to get what a refusal needs when it is not an OAuth scope, or the scope is not named. */
+function otherFixes(report: ProbeReport, style: Style): string[] {
+  const lines: string[] = [];
+  const refused = report.results.filter((result) => result.outcome === 'missing_scope');
+  const permissions = refused.filter((result) => result.requiredKind === 'permission' && result.required.length > 0);
+  if (permissions.length > 0) {
+    const sets = [...new Set(permissions.map((result) => result.required.map((group) => group.join(' + ')).join(' or ')))];
+    lines.push(`${style.bad('Permissions:')} ${display(sets.join('; '))}`);
+    lines.push('To fix: grant them in the token\'s or the app\'s permission settings (fine-grained tokens and apps carry permissions, not OAuth scopes).');
+  }
+  const keyPermissions = refused.filter((result) => result.requiredKind === 'key-permission' && result.required.length > 0);
+  if (keyPermissions.length > 0) {
+    lines.push(`${style.bad('Key permissions:')} ${display([...new Set(keyPermissions.flatMap((result) => result.missing))].join(' '))}`);
+    lines.push("To fix: give the API key these permissions in the provider's dashboard, or use a key that has them (not an OAuth scope).");
+  }
+  const details = refused.filter((result) => result.authorizationDetails !== undefined);
+  if (details.length > 0) {
+    lines.push(`${style.bad('Authorization details:')} ${details.length === 1 ? 'an endpoint wants' : `${details.length} endpoints want`} other RFC 9396 authorization details (see the evidence).`);
+    lines.push(`To fix: log in again asking for them: ${style.code(`scopes login${profileFlag(report.profile)} --param authorization_details='[…]'`)}`);
+  }
+  const unnamed = refused.filter((result) => result.required.length === 0 && result.authorizationDetails === undefined);
+  if (unnamed.length > 0) {
+    lines.push(
+      `${style.bad('A scope, not named:')} ${unnamed.length === 1 ? 'an endpoint says' : `${unnamed.length} endpoints say`} the token lacks a scope without naming it (${display(unnamed.map((result) => `${result.method} ${endpointText(result, report.api)}`).join(', '))}).`,
+    );
+    lines.push(`To fix: find the scope in the API's reference for that endpoint (the evidence says where), then ${style.code(`scopes login${profileFlag(report.profile)} --add-scope "<scope>"`)}; or pass --manifest so its declared scopes fill in.`);
+  }
+  const guessed = refused.filter((result) => result.confidence === 'low' && result.missing.length > 0);
+  if (guessed.length > 0) lines.push(style.warn(`(?) read from the wording of a message, not a format the API is known to use: check the name against its documentation.`));
+  return lines;
 }
 
 /** Evidence worth a line under an endpoint: all of it for a refusal; for a success only what is not the status. */
@@ -147,8 +187,12 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
     if (fix !== undefined) out.push(`To fix: ${style.code(fix)}`);
     const unsafe = report.missing.filter((scope) => !isScopeToken(scope));
     if (unsafe.length > 0) out.push(style.warn(`Left out of that command: ${unsafe.length} name(s) that are not valid scopes (RFC 6749 §3.3).`));
-  } else if (count('missing_scope') > 0) {
-    out.push(style.bad(`${endpoints(count('missing_scope'))} refused the token for a scope, without a scope to add that would be known to help (see the evidence).`));
+  }
+  const others = otherFixes(report, style);
+  out.push(...others);
+  const scopeRefusals = report.results.filter((result) => result.outcome === 'missing_scope' && result.requiredKind === undefined && result.required.length > 0);
+  if (report.missing.length === 0 && others.length === 0 && scopeRefusals.length > 0) {
+    out.push(style.bad(`${endpoints(scopeRefusals.length)} refused the token for a scope, without a scope to add that would be known to help (see the evidence).`));
   }
   const stepUps = report.results.filter((result) => result.outcome === 'step_up');
   if (stepUps.length > 0) {
@@ -186,6 +230,9 @@ export function probeJson(report: ProbeReport) {
       ...(result.granted === undefined ? {} : { tokenHas: result.granted }),
       ...(result.finalUrl === undefined ? {} : { finalUrl: result.finalUrl }),
       ...(result.warnings === undefined ? {} : { warnings: result.warnings }),
+      ...(result.requiredKind === undefined ? {} : { requiredKind: result.requiredKind }),
+      ...(result.authorizationDetails === undefined ? {} : { authorizationDetails: result.authorizationDetails }),
+      ...(result.confidence === undefined ? {} : { confidence: result.confidence }),
     })),
     missing: report.missing,
     addScope: addScopeCommand(report.missing, report.profile) ?? null,

@@ -5,6 +5,8 @@
  *    https://github.com/panva/oauth4webapi/blob/main/test/www_authenticate.test.ts
  *  - OkHttp's HeadersChallengesTest:
  *    https://github.com/square/okhttp/blob/master/okhttp/src/jvmTest/kotlin/okhttp3/HeadersChallengesTest.kt
+ *  - Apache HttpClient 5's TestAuthChallengeParser:
+ *    https://github.com/apache/httpcomponents-client/blob/master/httpclient5/src/test/java/org/apache/hc/client5/http/impl/auth/TestAuthChallengeParser.java
  * Where this parser deliberately differs (it reads what real servers send rather than reject it), the vector says so
  * in `differs`: it keeps the FIRST of repeated parameters (RFC 9110 §11.2 forbids repeats; the first is what a server
  * meant before a proxy appended), accepts a bare scheme, and reads a parameter after `Scheme,` with a warning.
@@ -20,7 +22,7 @@ interface Expected {
 }
 
 interface SuiteVector {
-  readonly suite: 'oauth4webapi/greenbytes' | 'okhttp';
+  readonly suite: 'oauth4webapi/greenbytes' | 'okhttp' | 'apache-httpclient';
   readonly description: string;
   readonly header: string | readonly string[];
   /** The challenges read (before any error). */
@@ -115,6 +117,25 @@ const VECTORS: readonly SuiteVector[] = [
     ok: true,
     differs: 'OkHttp drops the challenge; here the first value is kept, with a warning',
   },
+  // Apache HttpClient
+  { suite: 'apache-httpclient', description: 'testParseAuthChallengeWithBlanks', header: '   Basic  realm = blah   ', expected: [{ scheme: 'basic', params: { realm: 'blah' } }], ok: true },
+  { suite: 'apache-httpclient', description: 'testParseMultipleAuthChallenge (token68 each)', header: 'This  xxxxxxxxxxxxxxxxxxxxxx, That yyyyyyyyyyyyyyyyyyyyyy  ', expected: [{ scheme: 'this', token68: 'xxxxxxxxxxxxxxxxxxxxxx' }, { scheme: 'that', token68: 'yyyyyyyyyyyyyyyyyyyyyy' }], ok: true },
+  {
+    suite: 'apache-httpclient',
+    description: 'testParseMultipleAuthChallengeWithParamsContainingComma',
+    header: 'Basic realm=blah, param1 = "this, param2=that", Basic realm="\\"yada,,,,\\""',
+    expected: [{ scheme: 'basic', params: { realm: 'blah', param1: 'this, param2=that' } }, { scheme: 'basic', params: { realm: '"yada,,,,"' } }],
+    ok: true,
+  },
+  {
+    suite: 'apache-httpclient',
+    description: 'testParseParameterAndToken68AuthChallengeMix',
+    header: 'scheme1 aaaa  , scheme2 aaaa==,  scheme3 aaaa=aaaa, scheme4 aaaa=',
+    expected: [{ scheme: 'scheme1', token68: 'aaaa' }, { scheme: 'scheme2', token68: 'aaaa==' }, { scheme: 'scheme3', params: { aaaa: 'aaaa' } }, { scheme: 'scheme4', token68: 'aaaa=' }],
+    ok: true,
+  },
+  { suite: 'apache-httpclient', description: 'testParseMalformedAuthChallenge1', header: 'This , ', expected: [{ scheme: 'this', params: {} }], ok: true, differs: 'Apache throws; a bare scheme and an empty element are accepted here' },
+  { suite: 'apache-httpclient', description: 'testParseMalformedAuthChallenge2', header: 'This = that', expected: [], ok: false },
   // The issue's own cases: the scope of an OAuth challenge is no longer lost.
   {
     suite: 'oauth4webapi/greenbytes',

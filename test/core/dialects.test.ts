@@ -534,3 +534,17 @@ describe('scopesInSentence (the generic reader, lower confidence)', () => {
     expect(both).not.toHaveProperty('confidence');
   });
 });
+
+describe('readers stay with their own shapes', () => {
+  it('a "Missing scope: X" sentence in another API\'s shape is the generic reader\'s, not Twitch\'s', () => {
+    expect(readScopeFinding(respond(403, {}, { message: 'Missing scope: reports:read' }))).toMatchObject({ dialect: 'sentence', confidence: 'low', required: [['reports:read']] });
+  });
+
+  it('the prose of a successful body is not read for scope names', () => {
+    expect(readScopeFinding(respond(200, {}, { items: [], message: 'This endpoint requires the reports:read scope for more detail' }))).toBeNull();
+  });
+
+  it('a GraphQL 200 with errors is', () => {
+    expect(readScopeFinding(respond(200, {}, { data: null, errors: [{ message: 'This field requires the reports:read scope' }] }))).toMatchObject({ dialect: 'sentence', required: [['reports:read']] });
+  });
+});

@@ -5,7 +5,9 @@
  * envelope is the provider's documented error shape and the vector says so.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeEndpoints, type ProbeResult } from '../../src/probe/engine.js';
+import { probeEndpoints, scopesToAdd, type ProbeResult } from '../../src/probe/engine.js';
+import { renderProbe } from '../../src/render/probe.js';
+import type { Style } from '../../src/render/style.js';
 import { compileRules } from '../../src/providers/index.js';
 import { startReplayServer, type RecordedResponse, type ReplayServer } from '../support/replay-server.js';
 
@@ -19,6 +21,8 @@ interface Replayed {
   /** What a manifest declares for the endpoint (the fallback when the response names nothing). */
   readonly declared?: string[][];
   readonly preset?: string;
+  /** What `scopes probe` prints for a person: each string must appear in the rendered report. */
+  readonly human?: readonly string[];
   readonly expected: Partial<ProbeResult> & {
     readonly outcome: ProbeResult['outcome'];
     readonly required: string[][];
@@ -29,10 +33,13 @@ interface Replayed {
 }
 
 const TOKEN = 'replay-token-0123456789abcdef';
+const same = (text: string): string => text;
+const PLAIN: Style = { ok: same, bad: same, warn: same, dim: same, bold: same, code: same };
 
 const VECTORS: readonly Replayed[] = [
   {
     name: 'Microsoft Graph: "API requires one of" (named, any of)',
+    human: ["ChannelMessage.Read.All", "To fix: scopes login --add-scope \"ChannelMessage.Read.All\""],
     source: 'https://github.com/12Knocksinna/Office365itpros/issues/116 (message and status; the envelope is Graph\'s error shape)',
     response: {
       status: 403,
@@ -57,6 +64,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Microsoft Graph: PermissionScopeNotGranted wrapped in the message (named, any of)',
+    human: ["To fix: scopes login --add-scope \"PrivilegedEligibilitySchedule.Read.AzureADGroup\""],
     source: 'https://github.com/kayasax/EasyPIM/issues/37',
     response: {
       status: 403,
@@ -84,6 +92,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Microsoft Graph: AccessDenied, no name (a scope problem; the manifest fills in)',
+    human: ["To fix: scopes login --add-scope \"Policy.Read.All\""],
     source: 'https://github.com/AlexFilipin/ConditionalAccess/issues/10',
     response: {
       status: 403,
@@ -107,6 +116,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Auth0 Management API: "Insufficient scope, expected any of" (any of)',
+    human: ["To fix: scopes login --add-scope \"read:users\""],
     source: 'https://github.com/raster-foundry/raster-foundry/issues/2030',
     response: {
       status: 403,
@@ -122,6 +132,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Dropbox: error.required_scope on a 401',
+    human: ["To fix: scopes login --add-scope \"files.content.write\""],
     source: 'https://github.com/andreafabrizi/Dropbox-Uploader/issues/514',
     response: {
       status: 401,
@@ -138,6 +149,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Zoom: code 4711 on a 400 (any of)',
+    human: ["To fix: scopes login --add-scope \"cloud_recording:read:list_user_recordings\""],
     source: 'https://github.com/lanec/zoom-batch-downloader/issues/34',
     response: {
       status: 400,
@@ -153,6 +165,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'HubSpot: MISSING_SCOPES with requiredScopes',
+    human: ["To fix: scopes login --add-scope \"contacts\""],
     source: 'https://github.com/HubSpot/hubspot-api-nodejs/issues/268',
     response: {
       status: 403,
@@ -169,6 +182,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Twitch: "missing scope X" on a 401',
+    human: ["To fix: scopes login --add-scope \"moderator:read:follows\""],
     source: 'https://github.com/twitchdev/issues/issues/836',
     response: { status: 401, body: { data: [], error: 'Unauthorized', message: 'missing scope moderator:read:follows', status: 401 } },
     expected: {
@@ -181,6 +195,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Figma: "This endpoint requires the X scope", and the scopes the token holds',
+    human: ["To fix: scopes login --add-scope \"file_variables:read\""],
     source: 'https://github.com/figma/variables-github-action-example/issues/38',
     response: {
       status: 403,
@@ -202,12 +217,14 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Linear: "Invalid scope: `admin` required" in a GraphQL error',
+    human: ["To fix: scopes login --add-scope \"admin\""],
     source: 'https://github.com/calcom/synclinear.com/issues/171 (the message; GraphQL\'s errors envelope)',
     response: { status: 400, body: { errors: [{ message: 'Invalid scope: `admin` required', extensions: { type: 'forbidden', code: 'FORBIDDEN' } }] } },
     expected: { outcome: 'missing_scope', dialect: 'linear', required: [['admin']], missing: ['admin'], evidence: ['Invalid scope: `admin` required'] },
   },
   {
     name: 'Okta: a DPoP challenge naming the scope',
+    human: ["To fix: scopes login --add-scope \"okta.policies.read\""],
     source: 'https://github.com/okta/terraform-provider-okta/issues/2375',
     response: {
       status: 403,
@@ -227,6 +244,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'GitHub fine-grained token: X-Accepted-GitHub-Permissions (permissions, any set)',
+    human: ["permission repository_projects=write", "Permissions: repository_projects=write or organization_projects=admin", "To fix: grant them in the token's or the app's permission settings"],
     source: 'https://github.blog/changelog/2023-08-10-x-accepted-github-permissions-header-for-fine-grained-permission-actors',
     response: {
       status: 403,
@@ -244,6 +262,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'GitHub GraphQL: the older error shape without type (any of)',
+    human: ["To fix: scopes login --add-scope \"read:user\""],
     source: 'https://github.com/mntnr/name-your-contributors/issues/67',
     response: {
       status: 200,
@@ -270,6 +289,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Stripe restricted key: the rak_ permission it lacks (a key permission, not a scope)',
+    human: ["key permission rak_subscription_read", "Key permissions: rak_subscription_read", "To fix: give the API key these permissions in the provider's dashboard"],
     source: 'https://github.com/tylerjrichards/st-paywall/issues/45 (message; Stripe\'s error envelope)',
     response: {
       status: 403,
@@ -292,18 +312,21 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Jira: "Unauthorized; scope does not match" (a scope problem, no name)',
+    human: ["a scope, not named", "A scope, not named: an endpoint says the token lacks a scope without naming it", "To fix: find the scope in the API's reference"],
     source: 'https://github.com/raycast/extensions/issues/11212',
     response: { status: 401, body: { code: 401, message: 'Unauthorized; scope does not match' } },
     expected: { outcome: 'missing_scope', dialect: 'atlassian', required: [], missing: [], evidence: ['Unauthorized; scope does not match'] },
   },
   {
     name: 'Spotify: "Insufficient client scope" (a scope problem, no name)',
+    human: ["a scope, not named", "To fix: find the scope in the API's reference"],
     source: 'https://github.com/spotify/web-api/issues/387',
     response: { status: 403, body: '{\n  "error" : {\n    "status" : 403,\n    "message" : "Insufficient client scope"\n  }\n}' },
     expected: { outcome: 'missing_scope', dialect: 'spotify', required: [], missing: [], evidence: ['Insufficient client scope'] },
   },
   {
     name: 'Box: an insufficient_scope challenge without a scope (a scope problem, no name)',
+    human: ["a scope, not named", "To fix: find the scope in the API's reference"],
     source: 'https://github.com/box/box-windows-sdk-v2/issues/264',
     response: {
       status: 403,
@@ -313,6 +336,7 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Mastodon: "outside the authorized scopes" (a scope problem, no name; the manifest fills in)',
+    human: ["To fix: scopes login --add-scope \"write:statuses\""],
     source: 'https://github.com/mastodon/mastodon/issues/1367',
     response: { status: 403, body: '{"error":"This action is outside the authorized scopes"}' },
     declared: [['write:statuses']],
@@ -329,12 +353,14 @@ const VECTORS: readonly Replayed[] = [
   },
   {
     name: 'Generic sentence (lower confidence): Vimeo\'s "does not have the \\"upload\\" scope"',
+    human: ["upload (?)", "To fix: scopes login --add-scope \"upload\"", "read from the wording of a message"],
     source: 'https://github.com/vimeo/vimeo.php/issues/100 (message; Vimeo\'s error envelope, vimeo/vimeo.php#263)',
     response: { status: 403, headers: { 'content-type': 'application/vnd.vimeo.error+json' }, body: '{"error":"Your access token does not have the \\"upload\\" scope","link":null}' },
     expected: { outcome: 'missing_scope', dialect: 'sentence', confidence: 'low', required: [['upload']], missing: ['upload'], evidence: ['does not have the \\"upload\\" scope'] },
   },
   {
     name: 'Nothing matches: the evidence shows the start of the body',
+    human: ["forbidden", "body begins: {\"error\":{\"code\":\"UnknownError\""],
     source: 'https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/6318',
     response: {
       status: 403,
@@ -353,12 +379,13 @@ describe('dialects of real providers, replayed over loopback', () => {
   });
   afterAll(async () => server.close());
 
-  it.each(VECTORS.map((vector, index) => ({ ...vector, index })))('$name', async ({ index, granted, declared, preset, expected, source }) => {
+  it.each(VECTORS.map((vector, index) => ({ ...vector, index })))('$name', async ({ index, granted, declared, preset, expected, source, human }) => {
     expect(source).toMatch(/^https:\/\//);
+    const rules = compileRules(preset === undefined ? {} : { preset });
     const [result] = await probeEndpoints([{ method: 'GET', url: `${server.url}${path(index)}`, ...(declared === undefined ? {} : { declared }) }], {
       token: TOKEN,
       granted: granted ?? [],
-      rules: compileRules(preset === undefined ? {} : { preset }),
+      rules,
       fetch: globalThis.fetch,
       concurrency: 1,
       timeoutMs: 5_000,
@@ -368,6 +395,13 @@ describe('dialects of real providers, replayed over loopback', () => {
     expect(result).toMatchObject(rest);
     for (const part of evidence) expect(result!.evidence.some((line) => line.includes(part)), `evidence containing ${JSON.stringify(part)} in ${JSON.stringify(result!.evidence)}`).toBe(true);
     expect(result!.evidence.join('\n')).not.toContain(TOKEN);
+    // What a person reads: the MISSING cell, and the line that fixes it.
+    const missing = scopesToAdd([result!], granted ?? [], rules);
+    // A permission or a key permission is never put in a `login --add-scope` line: no login asks for one.
+    if (expected.requiredKind !== undefined) expect(missing).toEqual([]);
+    const text = renderProbe({ results: [result!], missing, granted: granted ?? [], profile: 'default', api: server.url }, PLAIN);
+    for (const line of human ?? []) expect(text, text).toContain(line);
+    expect(text).not.toContain(TOKEN);
   });
 
   it('sent the token to every replayed route, and only there', () => {
