@@ -8,6 +8,7 @@ import type { Profile } from '../core/profile.js';
 import type { DiscoveryStep } from '../core/resource-discovery.js';
 import { UsageError } from '../errors.js';
 import { discoverFromResource, formatStep, type Discovery, type DiscoveryOutcome } from '../io/discovery.js';
+import { saveProfileFields } from '../io/config.js';
 import { checkTransport } from '../io/transport.js';
 import type { CommandContext } from './context.js';
 
@@ -212,8 +213,13 @@ async function register(context: CommandContext, flags: ResourceLoginFlags, disc
     throw oauth.translateOAuthError(error, 'the dynamic client registration');
   }
   const clientId = config.clientMetadata().client_id;
+  const registration = { clientId, registeredAt: context.deps.now().toISOString() };
+  // Saved now, not after the login: a login that stops later (a scope refused, the browser closed) must not leave a
+  // registration at the server that the next attempt cannot find and duplicates.
+  const saved = context.resolved.profile;
+  await saveProfileFields(context.resolved.name, { registrations: { ...saved.registrations, [discovery.issuer]: registration } }, context.location);
   context.info(`Registered a client at ${discovery.issuer}: ${clientId} (saved in the profile for this issuer only).`);
-  return { clientId, registeredAt: context.deps.now().toISOString() };
+  return registration;
 }
 
 /** The openid-client configuration from the metadata the chain read, so the login uses exactly that document. */

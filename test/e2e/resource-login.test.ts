@@ -144,6 +144,19 @@ describe('scopes login --resource (no issuer)', () => {
     expect(after.registrations?.[other.issuer]?.clientId).toBe(after.clientId);
   });
 
+  it('keeps a registration whose login stopped before the browser, and reuses it next time', async () => {
+    const box = await sandbox();
+    const stopped = await login(box, ['--scope', 'vidoes:read']);
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toContain('did you mean videos:read?');
+    const registered = (await savedProfile(box)).registrations?.[provider.issuer]?.clientId;
+    expect(registered).toBeTruthy();
+    const next = await login(box);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).not.toContain('Registered a client');
+    expect((await savedProfile(box)).clientId).toBe(registered);
+  });
+
   it('uses a client id given on the command line without registering', async () => {
     const box = await sandbox();
     const result = await login(box, ['--client-id', provider.publicClientId]);
