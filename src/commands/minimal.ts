@@ -117,7 +117,11 @@ export async function readHar(deps: Deps, file: string): Promise<{ path: string;
     throw new UsageError(`Cannot read the HAR file ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
   }
   const { parseHar } = await import('../core/har.js');
-  return { path, reading: parseHar(text, path) };
+  const reading = parseHar(text, path);
+  // the redaction layer hides every token the recording carried, whatever prints later
+  const { registerSecret } = await import('../io/guard.js');
+  for (const request of reading.requests) registerSecret(deps, request.token);
+  return { path, reading };
 }
 
 /** `scopes minimal`: the smallest scope set for the endpoints, one line ready for `--scope`. */
