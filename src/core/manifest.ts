@@ -152,6 +152,11 @@ export class Problems {
     return this.errorCount > 0;
   }
 
+  /** Errors and warnings so far, to tell whether a step found anything. */
+  get count(): number {
+    return this.errorCount + this.warningCount;
+  }
+
   error(path: JsonPath, message: string, at: 'key' | 'value' = 'value', cheap = false): void {
     this.errorCount += 1;
     if (this.errors.length < MAX_REPORTED_ERRORS) this.errors.push(this.problem(path, message, at, cheap));
