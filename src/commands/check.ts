@@ -56,10 +56,10 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   let tokenFlag = options.token;
   let har: CheckReport['har'];
   if (options.har !== undefined) {
-    const { path, reading } = await readHar(deps, options.har);
+    const { reading } = await readHar(deps, options.har);
     const matched = matchHar(documentEndpoints, reading);
     documentEndpoints = matched.called.map(({ endpoint }) => endpoint);
-    har = { file: path, requests: reading.requests.length, unmatched: matched.unmatched.map((request) => ({ method: request.method, url: request.url })) };
+    har = { file: options.har, requests: reading.requests.length, unmatched: matched.unmatched.map((request) => ({ method: request.method, url: request.url })) };
     if (reading.tokenCount > 1 && tokenFlag === undefined) context.warn(`The recorded requests carried ${reading.tokenCount} different tokens: judging the profile's token instead (or give --token).`);
     // The token the application used is the one whose scopes are in question; never printed.
     if (tokenFlag === undefined && reading.token !== undefined) tokenFlag = reading.token;

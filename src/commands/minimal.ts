@@ -163,7 +163,7 @@ export async function runMinimal(deps: Deps, globals: GlobalOptions, options: Mi
   let granted: { scopes: string[]; unneeded: string[] } | undefined;
   if (har !== undefined) {
     if (har.unmatched.length > 0) {
-      context.warn(`${har.unmatched.length} recorded request${har.unmatched.length === 1 ? '' : 's'} matched no operation of ${loaded.path}: ${[...new Set(har.unmatched.map((request) => `${request.method} ${request.url}`))].slice(0, 10).join(', ')}`);
+      context.warn(`${har.unmatched.length} recorded request${har.unmatched.length === 1 ? '' : 's'} matched no operation of ${options.openapi ?? options.manifest ?? options.discovery ?? loaded.path}: ${[...new Set(har.unmatched.map((request) => `${request.method} ${request.url}`))].slice(0, 10).join(', ')}`);
     }
     if (har.reading.tokenCount > 1) context.warn(`The recorded requests carried ${har.reading.tokenCount} different tokens: no granted set is read from them.`);
     if (har.reading.token !== undefined) {
