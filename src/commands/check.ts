@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { OPENID_SCOPES } from '../core/carriers.js';
 import { templateOf } from '../core/har.js';
 import type { Endpoint } from '../core/manifest.js';
-import { holdScopes, satisfies, unusedScopes, type ScopeRules } from '../core/scopes.js';
+import { holdScopes, satisfies, unusedScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
@@ -56,25 +56,32 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   let tokenFlag = options.token;
   let har: CheckReport['har'];
   if (options.har !== undefined) {
-    const { path, reading } = await readHar(deps, options.har);
+    const { reading } = await readHar(deps, options.har);
     const matched = matchHar(documentEndpoints, reading);
     documentEndpoints = matched.called.map(({ endpoint }) => endpoint);
-    har = { file: path, requests: reading.requests.length, unmatched: matched.unmatched.map((request) => ({ method: request.method, url: request.url })) };
+    har = { file: options.har, requests: reading.requests.length, unmatched: matched.unmatched.map((request) => ({ method: request.method, url: request.url })) };
     if (reading.tokenCount > 1 && tokenFlag === undefined) context.warn(`The recorded requests carried ${reading.tokenCount} different tokens: judging the profile's token instead (or give --token).`);
     // The token the application used is the one whose scopes are in question; never printed.
     if (tokenFlag === undefined && reading.token !== undefined) tokenFlag = reading.token;
   }
   // Before any token is minted: a --live run that cannot know where the API is should fail at once.
   const api = options.live && documentEndpoints.some((endpoint) => endpoint.server === undefined) ? apiBase(context, loaded) : undefined;
-  // And one whose token would cross plain http off loopback is refused before the token is read or minted.
-  if (api !== undefined) refuseExposedBearer(api, Boolean(options.allowInsecure));
-  if (options.live && options.allowInsecure) permitInsecure(deps);
+  // And every server the token would go to (each operation's own, else the document's or the profile's) is held to the
+  // transport rules before the token is read or minted: plain http off loopback is refused.
+  if (options.live) {
+    const servers = new Set(documentEndpoints.filter((endpoint) => SAFE.has(endpoint.method)).map((endpoint) => endpoint.server ?? api));
+    for (const server of servers) if (server !== undefined) refuseExposedBearer(server, Boolean(options.allowInsecure));
+    if (options.allowInsecure) permitInsecure(deps);
+  }
   const token = await grantedOf(context, tokenFlag);
 
-  // The grant read once: thousands of endpoints are judged against the same scopes.
+  // The grant read once: thousands of endpoints are judged against the same scopes; and operations that inherit the
+  // root security share one requirement, judged once.
   const held = holdScopes(token.granted, rules);
+  const verdicts = new Map<Requirement, ReturnType<typeof satisfies>>();
   const endpoints: CheckedEndpoint[] = documentEndpoints.map((endpoint) => {
-    const verdict = satisfies(held, endpoint.required, rules);
+    let verdict = verdicts.get(endpoint.required);
+    if (verdict === undefined) verdicts.set(endpoint.required, (verdict = satisfies(held, endpoint.required, rules)));
     return {
       method: endpoint.method,
       path: endpoint.path,
@@ -90,9 +97,12 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   if (options.live) await probeLive(context, api, documentEndpoints, endpoints, token, rules);
 
   // openid, profile, email… are the login's, not the API's: unless the document itself asks for them.
-  const used = new Set([...(loaded.document.declaredScopes ?? []), ...documentEndpoints.flatMap((endpoint) => endpoint.required.flat())]);
+  const used = new Set(loaded.document.declaredScopes ?? []);
+  for (const endpoint of documentEndpoints) for (const group of endpoint.required) for (const scope of group) used.add(scope);
   const openid = new Set<string>(OPENID_SCOPES.filter((scope) => !used.has(scope)));
-  const unused = unusedScopes(token.granted, documentEndpoints.map((endpoint) => endpoint.required), rules).filter((scope) => !openid.has(scope));
+  // distinct requirements only: operations sharing one (the root security) need not be read again
+  const distinct = [...new Set(documentEndpoints.map((endpoint) => endpoint.required))];
+  const unused = unusedScopes(token.granted, distinct, rules).filter((scope) => !openid.has(scope));
   const ok = endpoints.every((endpoint) => endpoint.satisfied) && !(options.failOnUnused && unused.length > 0);
   const notes = credentialNotes(documentEndpoints, credential);
   const { withoutImplied } = await import('./login-checks.js');
@@ -141,13 +151,11 @@ function apiBase(context: CommandContext, loaded: LoadedDocument): string {
 
 /**
  * `--live`: the safe endpoints are called too, each at its own server (the operation's, its path item's, the
- * document's, else the profile's `api`); an API that refuses what the document says is enough fails the check. A
- * server the token may not go to (plain http off loopback) is not called. The engine keeps the token within the
- * origin of each URL (no redirect elsewhere).
+ * document's, else the profile's `api`); an API that refuses what the document says is enough fails the check. The
+ * engine keeps the token within the origin of each URL (no redirect elsewhere).
  */
 async function probeLive(context: CommandContext, api: string | undefined, documentEndpoints: readonly Endpoint[], endpoints: CheckedEndpoint[], token: TokenInfo, rules: ScopeRules): Promise<void> {
   const { probeEndpoints } = await import('../probe/engine.js');
-  const { checkTransport } = await import('../io/transport.js');
   const chosen: number[] = [];
   const targets = [];
   for (const [index, endpoint] of documentEndpoints.entries()) {
@@ -162,13 +170,8 @@ async function probeLive(context: CommandContext, api: string | undefined, docum
       endpoints[index] = { ...entry, liveNote: 'not called: the path is templated and has no "probe" path' };
       continue;
     }
+    // runCheck held every server to the transport rules before the token was minted
     const base = endpoint.server ?? api!;
-    try {
-      checkTransport(base, `The server of ${endpoint.method} ${endpoint.path}`);
-    } catch (error) {
-      endpoints[index] = { ...entry, liveNote: `not called: ${(error as Error).message}` };
-      continue;
-    }
     chosen.push(index);
     targets.push({ method: endpoint.method, url: `${base}${path}`, declared: endpoint.required, label: `${endpoint.method} ${endpoint.path}` });
   }

@@ -117,7 +117,11 @@ export async function readHar(deps: Deps, file: string): Promise<{ path: string;
   const text = await readBoundedFile(path, MAX_HAR_BYTES, 'the HAR file');
   if (text === undefined) throw new UsageError(`Cannot read the HAR file ${path}: no such file.`);
   const { parseHar } = await import('../core/har.js');
-  return { path, reading: parseHar(text, path) };
+  const reading = parseHar(text, path);
+  // the redaction layer hides every token the recording carried, whatever prints later
+  const { registerSecret } = await import('../io/guard.js');
+  for (const request of reading.requests) registerSecret(deps, request.token);
+  return { path, reading };
 }
 
 /** `scopes minimal`: the smallest scope set for the endpoints, one line ready for `--scope`. */
@@ -159,7 +163,7 @@ export async function runMinimal(deps: Deps, globals: GlobalOptions, options: Mi
   let granted: { scopes: string[]; unneeded: string[] } | undefined;
   if (har !== undefined) {
     if (har.unmatched.length > 0) {
-      context.warn(`${har.unmatched.length} recorded request${har.unmatched.length === 1 ? '' : 's'} matched no operation of ${loaded.path}: ${[...new Set(har.unmatched.map((request) => `${request.method} ${request.url}`))].slice(0, 10).join(', ')}`);
+      context.warn(`${har.unmatched.length} recorded request${har.unmatched.length === 1 ? '' : 's'} matched no operation of ${options.openapi ?? options.manifest ?? options.discovery ?? loaded.path}: ${[...new Set(har.unmatched.map((request) => `${request.method} ${request.url}`))].slice(0, 10).join(', ')}`);
     }
     if (har.reading.tokenCount > 1) context.warn(`The recorded requests carried ${har.reading.tokenCount} different tokens: no granted set is read from them.`);
     if (har.reading.token !== undefined) {

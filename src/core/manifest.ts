@@ -64,10 +64,17 @@ export interface ScopeDocument {
   readonly warnings: string[];
 }
 
-/** Longest text read at all: far above real manifests and OpenAPI documents, low enough not to hang. */
-export const MAX_DOCUMENT_CHARS = 32 * 1024 * 1024;
-/** Longest text parsed as YAML, whose parser is far slower than JSON.parse (seconds per MiB of dense nodes). */
-export const MAX_YAML_CHARS = 8 * 1024 * 1024;
+/**
+ * Longest text read at all: above the largest published descriptions (Microsoft Graph's OpenAPI document is about
+ * 40 MB, in YAML or JSON), low enough not to exhaust memory.
+ */
+export const MAX_DOCUMENT_CHARS = 128 * 1024 * 1024;
+/**
+ * Longest text whose problems are placed at a line and column. Placing needs the YAML syntax tree, several times the
+ * size of the value it describes: above this it is dropped as soon as the value is built (YAML), or never built (JSON),
+ * so reading a large document costs what parsing it does, and its problems are reported without a position.
+ */
+export const MAX_LOCATED_CHARS = 8 * 1024 * 1024;
 /** yaml's budget for alias expansion (count × size per anchor); stops "billion laughs" documents. */
 const MAX_ALIAS_COUNT = 10_000;
 const MAX_REPORTED_ERRORS = 10;
@@ -143,6 +150,11 @@ export class Problems {
 
   get hasErrors(): boolean {
     return this.errorCount > 0;
+  }
+
+  /** Errors and warnings so far, to tell whether a step found anything. */
+  get count(): number {
+    return this.errorCount + this.warningCount;
   }
 
   error(path: JsonPath, message: string, at: 'key' | 'value' = 'value', cheap = false): void {
@@ -225,14 +237,8 @@ export function loadDocument(text: string, fileName: string, code: string): Load
       jsonProblem = describeJsonError(source, error);
     }
   }
-  if (source.length > MAX_YAML_CHARS) {
-    return fail(
-      jsonProblem ?? {
-        path: '',
-        message: `the file is larger than ${MAX_YAML_CHARS / 1024 / 1024} MiB, too large to be read as YAML (convert it to JSON)`,
-      },
-    );
-  }
+  // JSON.parse said where the syntax error is: a YAML parse of a large JSON file would only cost more to say less
+  if (jsonProblem !== undefined && source.length > MAX_LOCATED_CHARS) return fail(jsonProblem);
   const yaml = parseYaml(source);
   if ('value' in yaml) return yaml;
   if (jsonProblem !== undefined) return fail(jsonProblem);
@@ -270,7 +276,9 @@ function parseYaml(source: string): LoadedDocument | { problems: Omit<DocumentPr
     };
   }
   try {
-    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown, locate: yamlLocator(doc, lineCounter) };
+    const value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    // a large document's syntax tree is let go at once: its problems go without a position
+    return { value, locate: source.length > MAX_LOCATED_CHARS ? () => undefined : yamlLocator(doc, lineCounter) };
   } catch (error) {
     const message =
       error instanceof ReferenceError && /alias/i.test(error.message)
@@ -288,7 +296,7 @@ function lazyYamlLocator(source: string): Locate {
   return (path, at, cheap) => {
     if (locate === undefined) {
       if (cheap) return undefined;
-      if (source.length > MAX_YAML_CHARS) locate = null;
+      if (source.length > MAX_LOCATED_CHARS) locate = null;
       else try {
         const lineCounter = new LineCounter();
         // duplicate keys are legal JSON (the last wins); they must not cost the positions of everything else

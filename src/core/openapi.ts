@@ -62,9 +62,11 @@ interface SecurityOutcome {
   readonly otherCredentials: readonly string[];
   /** Some alternative can be met with an OAuth token (an OAuth scheme, or no scheme at all). */
   readonly oauthCanCall: boolean;
+  /** `anyCredential` says something `required` does not (a scope-less alternative dropped from `required`). */
+  readonly differs: boolean;
 }
 
-const NEEDS_NOTHING: SecurityOutcome = { required: [[]], anyCredential: [[]], usesOAuth: false, otherCredentials: [], oauthCanCall: true };
+const NEEDS_NOTHING: SecurityOutcome = { required: [[]], anyCredential: [[]], usesOAuth: false, otherCredentials: [], oauthCanCall: true, differs: false };
 
 /**
  * Reads an OpenAPI 3.0 or 3.1 document (JSON or YAML) into the endpoints it declares and the scopes each
@@ -92,8 +94,18 @@ export function parseOpenApi(text: string, fileName: string, presets?: readonly 
   const rules = readRules(root, { implies: 'x-scopes-implies', preset: 'x-scopes-preset' }, problems, presets);
   const schemesWhere = swagger ? 'securityDefinitions' : 'components.securitySchemes';
 
-  const evaluate = (value: unknown, path: JsonPath, label: string): SecurityOutcome =>
-    evaluateSecurity(value, path, label, schemes, schemesWhere, problems);
+  // Large descriptions repeat a few security lists across thousands of operations: one reading of each that had
+  // nothing to report serves all (a list with a problem is read again, so each operation is named in its message).
+  const outcomes = new Map<string, SecurityOutcome>();
+  const evaluate = (value: unknown, path: JsonPath, label: string): SecurityOutcome => {
+    const key = securityKey(value);
+    const cached = key === undefined ? undefined : outcomes.get(key);
+    if (cached !== undefined) return cached;
+    const before = problems.count;
+    const outcome = evaluateSecurity(value, path, label, schemes, schemesWhere, problems);
+    if (key !== undefined && problems.count === before && outcomes.size < 10_000) outcomes.set(key, outcome);
+    return outcome;
+  };
   const rootSecurity = Object.hasOwn(root, 'security')
     ? evaluate(root['security'], ['security'], 'the root security (the default of every operation)')
     : NEEDS_NOTHING;
@@ -132,19 +144,16 @@ export function parseOpenApi(text: string, fileName: string, presets?: readonly 
         }
         const server =
           (swagger ? undefined : readServer(own(operation.value, 'servers'), [...operation.path, 'servers'], problems, false)) ?? itemServers ?? rootServer;
-        const differs = JSON.stringify(security.anyCredential) !== JSON.stringify(security.required);
-        endpoints.push({
-          method,
-          path: template,
-          required: security.required,
-          ...(probe === undefined ? {} : { probe }),
-          source: sourceOf(operation, itemPath),
-          ...(server?.url === undefined ? {} : { server: server.url }),
-          ...(server === undefined || server.basePath === '' ? {} : { basePath: server.basePath }),
-          ...(differs ? { anyCredential: security.anyCredential } : {}),
-          ...(security.otherCredentials.length > 0 ? { otherCredentials: security.otherCredentials } : {}),
-          ...(security.oauthCanCall ? {} : { oauth: false }),
-        });
+        // one object built in place: large descriptions have tens of thousands of operations
+        const endpoint: { -readonly [K in keyof Endpoint]: Endpoint[K] } = { method, path: template, required: security.required };
+        if (probe !== undefined) endpoint.probe = probe;
+        endpoint.source = sourceOf(operation, itemPath);
+        if (server?.url !== undefined) endpoint.server = server.url;
+        if (server !== undefined && server.basePath !== '') endpoint.basePath = server.basePath;
+        if (security.differs) endpoint.anyCredential = security.anyCredential;
+        if (security.otherCredentials.length > 0) endpoint.otherCredentials = security.otherCredentials;
+        if (!security.oauthCanCall) endpoint.oauth = false;
+        endpoints.push(endpoint);
       }
     }
   }
@@ -369,6 +378,28 @@ function operationsOf(
   return operations;
 }
 
+/** What a `security` list says, as a string equal for equal lists; undefined for anything but names to string lists. */
+function securityKey(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return undefined;
+  let key = '';
+  for (const requirement of value as unknown[]) {
+    if (!isMapping(requirement)) return undefined;
+    for (const name in requirement) {
+      if (!Object.hasOwn(requirement, name)) continue;
+      const listed = requirement[name];
+      if (!Array.isArray(listed)) return undefined;
+      key += `${name}\u0000`;
+      for (const scope of listed as unknown[]) {
+        if (typeof scope !== 'string') return undefined;
+        key += `${scope}\u0001`;
+      }
+      key += '\u0002';
+    }
+    key += '\u0003';
+  }
+  return key;
+}
+
 /** Reads one `security` list (at `path`, for the operation `label`) against the declared schemes. */
 function evaluateSecurity(
   value: unknown,
@@ -443,19 +474,23 @@ function evaluateSecurity(
   const anyCredential = canonicalRequirement(anyGroups);
   // `security: []` and a list of only broken requirements both come out as "needs nothing"
   if (oauthGroups.length === 0) {
-    return { required: [[]], anyCredential, usesOAuth, otherCredentials: [...otherCredentials], oauthCanCall: anyGroups.length === 0 };
+    const differs = !(anyCredential.length === 1 && anyCredential[0]!.length === 0);
+    return { required: [[]], anyCredential, usesOAuth, otherCredentials: [...otherCredentials], oauthCanCall: anyGroups.length === 0, differs };
   }
-  return { required: canonicalRequirement(oauthGroups), anyCredential, usesOAuth, otherCredentials: [...otherCredentials], oauthCanCall: true };
+  // without a scope-less alternative both readings are the same groups: read once
+  const differs = oauthGroups.length !== anyGroups.length;
+  const required = differs ? canonicalRequirement(oauthGroups) : anyCredential;
+  return { required, anyCredential, usesOAuth, otherCredentials: [...otherCredentials], oauthCanCall: true, differs };
 }
 
 /** `operationId getJob`; for an operation shared through a `$ref`, also the path it was reached from. */
 function sourceOf(operation: { method: string; value: Record<string, unknown>; path: JsonPath }, itemPath: JsonPath): string {
-  const where = formatPath([...itemPath, operation.method]);
+  const where = (): string => formatPath([...itemPath, operation.method]);
   const operationId = own(operation.value, 'operationId');
-  if (typeof operationId !== 'string' || operationId === '') return where;
+  if (typeof operationId !== 'string' || operationId === '') return where();
   const direct =
     operation.path.length === itemPath.length + 1 && itemPath.every((segment, i) => operation.path[i] === segment);
-  return direct ? `operationId ${operationId}` : `${where} (operationId ${operationId})`;
+  return direct ? `operationId ${operationId}` : `${where()} (operationId ${operationId})`;
 }
 
 function listSome(items: readonly string[]): string {

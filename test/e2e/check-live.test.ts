@@ -151,3 +151,33 @@ describe('scopes check --live', () => {
     expect(subtitles).toMatchObject({ satisfied: false, missing: ['subtitles:read'], live: { status: 403, outcome: 'missing_scope' } });
   });
 });
+
+describe('scopes check --live: each operation at its own server (issue 11)', () => {
+  it('calls an operation with its own servers there, and the others at the root server, nothing anywhere else', async () => {
+    const other = await startResourceServer({ issuer: provider.issuer, resource: provider.resource });
+    try {
+      const openapi = {
+        openapi: '3.1.0',
+        info: { title: 'two servers', version: '1' },
+        servers: [{ url: other.url }],
+        paths: {
+          '/v1/videos': { get: { servers: [{ url: '{base}', variables: { base: { default: api.url } } }], security: [{ oauth: ['videos:read'] }], responses: { '200': { description: 'ok' } } } },
+          '/v1/jobs/{id}': { get: { 'x-scopes-probe': '/v1/jobs/7', security: [{ oauth: ['jobs:read'] }], responses: { '200': { description: 'ok' } } } },
+        },
+        components: { securitySchemes: { oauth: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: `${provider.issuer}/token`, scopes: { 'videos:read': 'r', 'jobs:read': 'j' } } } } } },
+      };
+      const path = await writeManifest(openapi, 'openapi.json');
+      const token = await ciToken('videos:read jobs:read');
+      const otherBefore = other.received.length;
+      const { result, sent } = await sentDuring(() => box.run(['check', '--openapi', path, '--live', '--json'], { env: { SCOPES_TOKEN: token } }));
+      expect(result.code, result.stderr).toBe(0);
+      expect(sent).toEqual(['GET /v1/videos']);
+      expect(other.received.slice(otherBefore).map((request) => `${request.method} ${request.path}`)).toEqual(['GET /v1/jobs/7']);
+      const [videos, jobs] = JSON.parse(result.stdout).endpoints;
+      expect(videos.live).toMatchObject({ status: 200, url: `${api.url}/v1/videos` });
+      expect(jobs.live).toMatchObject({ status: 200, url: `${other.url}/v1/jobs/7` });
+    } finally {
+      await other.close();
+    }
+  });
+});
