@@ -85,6 +85,18 @@ export function capResponse(response: Response, url: string, maxBytes: number): 
     void response.body.cancel().catch(() => undefined);
     throw new BodyTooLargeError(url, maxBytes);
   }
+  // A body framed by its Content-Length (no Transfer-Encoding) and not decompressed by fetch (no Content-Encoding) is
+  // exactly that long: the check above is the cap, and a counting stream would only double the cost of every
+  // response (probe reads thousands). A compressed body is counted as it is inflated: a small gzip can inflate to
+  // gigabytes.
+  const encoding = response.headers.get('content-encoding');
+  if (
+    /^\d+$/.test(response.headers.get('content-length')?.trim() ?? '') &&
+    response.headers.get('transfer-encoding') === null &&
+    (encoding === null || encoding.trim().toLowerCase() === 'identity')
+  ) {
+    return response;
+  }
   let seen = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {

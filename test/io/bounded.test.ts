@@ -42,3 +42,28 @@ describe('readBoundedFile', () => {
     expect(await readBoundedFile('/proc/self/status', 1024 * 1024, 'the file')).toContain('Name:');
   });
 });
+
+describe('capResponse', () => {
+  const body = (text: string) => new Response(text).body!;
+  const read = (response: Response) => response.text();
+
+  it('passes a body within its declared Content-Length through, and refuses one declared over the cap', async () => {
+    const { capResponse } = await import('../../src/io/bounded.js');
+    const small = new Response(body('{"a":1}'), { headers: { 'content-length': '7' } });
+    expect(await read(capResponse(small, 'http://127.0.0.1/x', 10))).toBe('{"a":1}');
+    const declaredLarge = new Response(body('x'.repeat(11)), { headers: { 'content-length': '11' } });
+    expect(() => capResponse(declaredLarge, 'http://127.0.0.1/x', 10)).toThrow(/larger than/);
+  });
+
+  it.each([
+    ['no Content-Length', {}],
+    ['a Content-Length that is not a number', { 'content-length': 'ten' }],
+    ['a compressed body (fetch inflates it past its Content-Length)', { 'content-length': '5', 'content-encoding': 'gzip' }],
+    ['Transfer-Encoding beside Content-Length', { 'content-length': '5', 'transfer-encoding': 'chunked' }],
+  ])('counts the body as it is read when there is %s', async (_name, headers) => {
+    const { capResponse } = await import('../../src/io/bounded.js');
+    // The body is longer than any header says: only counting while reading catches it.
+    const response = new Response(body('x'.repeat(100)), { headers });
+    await expect(read(capResponse(response, 'http://127.0.0.1/x', 10))).rejects.toThrow(/larger than/);
+  });
+});
