@@ -1,7 +1,8 @@
 /** The grant read once (holdScopes) judges exactly as the plain list does, for every kind of rule. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileRules, findCover, holdScopes, satisfies, unusedScopes, type RuleSpec } from '../../src/core/scopes.js';
+import { findCover, holdScopes, satisfies, unusedScopes, type RuleSpec } from '../../src/core/scopes.js';
+import { compileRules } from '../../src/providers/index.js';
 
 const scope = fc.constantFrom('repo', 'repo:status', 'public_repo', 'read:org', 'admin:org', 'User.Read', 'user.read', 'videos:read', 'videos:write', 'a b', '');
 const ruleSpecs: RuleSpec[] = [{}, { preset: 'github' }, { preset: 'entra' }, { implies: { 'videos:write': ['videos:read'] } }];
