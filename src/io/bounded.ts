@@ -39,9 +39,16 @@ export async function readBoundedFile(path: string, maxBytes: number, what: stri
     if (!stats.isFile()) throw new UsageError(`Cannot read ${what} ${path}: it is ${kindOf(stats)}, not a regular file.`);
     if (stats.size > maxBytes) throw new UsageError(`Cannot read ${what} ${path}: it is larger than ${formatBytes(maxBytes)} (${stats.size} bytes).`);
     // The size can change (or lie, for special files that claim to be regular): the cap holds while reading too.
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // The buffer starts at the size stat gave (one byte more, to see growth), not at the cap: a cap of 128 MiB must not
+    // cost 128 MiB of zeroed memory for a file of a few kilobytes.
+    let buffer = Buffer.allocUnsafe(Math.min(maxBytes, stats.size) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(64 * 1024, buffer.length * 2)));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
@@ -77,6 +84,18 @@ export function capResponse(response: Response, url: string, maxBytes: number): 
   if (Number.isFinite(declared) && declared > maxBytes) {
     void response.body.cancel().catch(() => undefined);
     throw new BodyTooLargeError(url, maxBytes);
+  }
+  // A body framed by its Content-Length (no Transfer-Encoding) and not decompressed by fetch (no Content-Encoding) is
+  // exactly that long: the check above is the cap, and a counting stream would only double the cost of every
+  // response (probe reads thousands). A compressed body is counted as it is inflated: a small gzip can inflate to
+  // gigabytes.
+  const encoding = response.headers.get('content-encoding');
+  if (
+    /^\d+$/.test(response.headers.get('content-length')?.trim() ?? '') &&
+    response.headers.get('transfer-encoding') === null &&
+    (encoding === null || encoding.trim().toLowerCase() === 'identity')
+  ) {
+    return response;
   }
   let seen = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({

@@ -77,7 +77,7 @@ function bodyText(body: unknown): string | undefined {
 }
 
 /** Learns the credentials a request carries. @returns whether it carries any. */
-function learnRequestCredentials(request: Request, body: string | undefined, redactor: SecretRedactor): boolean {
+function learnRequestCredentials(request: { readonly headers: Headers }, body: string | undefined, redactor: SecretRedactor): boolean {
   let carries = false;
   const authorization = request.headers.get('authorization');
   if (authorization) {
@@ -125,7 +125,9 @@ async function learnIssuedTokens(response: Response, redactor: SecretRedactor): 
 
 function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
   return async (input, init) => {
-    const request = new Request(input, init);
+    // A URL and headers are all the guard reads: a whole Request (signal, body, cache mode…) only for a Request input,
+    // whose headers init may extend. Building one per call cost as much as the call itself on loopback.
+    const request = typeof input === 'string' || input instanceof URL ? { url: String(input), headers: new Headers(init?.headers) } : new Request(input, init);
     const body = bodyText(init?.body);
     const carries = learnRequestCredentials(request, body, guard.redactor);
     const url = new URL(request.url);

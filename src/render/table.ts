@@ -145,11 +145,34 @@ function styledSlice(segments: readonly Segment[], start: number, end: number): 
   return out;
 }
 
+/** The number of code points of `text` (what `[...text].length` counts), without making the array. */
+function codePoints(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length; i += 1) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count -= 1;
+        i += 1;
+      }
+    }
+  }
+  return count;
+}
+
 /** A cell as lines of at most `width` columns, styled. */
 function cellLines(cell: Cell, width: number | undefined, overflow: Column['overflow']): Array<{ text: string; width: number }> {
   const segments = segmentsOf(cell);
-  const chars = [...segments.map((segment) => segment.text).join('')];
-  if (width === undefined || chars.length <= width || overflow === 'keep') return [{ text: styledSlice(segments, 0, chars.length), width: chars.length }];
+  const plain = segments.map((segment) => segment.text).join('');
+  // Most cells fit (and every cell does on a pipe): styled whole, without splitting them into characters. The same
+  // text styledSlice gives for the whole range, which leaves out empty segments.
+  const length = codePoints(plain);
+  if (width === undefined || length <= width || overflow === 'keep') {
+    return [{ text: segments.map((segment) => (segment.text === '' ? '' : segment.style ? segment.style(segment.text) : segment.text)).join(''), width: length }];
+  }
+  const chars = [...plain];
   if (overflow === 'cut') {
     const last = segments.length ? segments[segments.length - 1] : undefined;
     const head = styledSlice(segments, 0, Math.max(0, width - 1));
@@ -194,7 +217,7 @@ export function layoutTable(columns: readonly Column[], rows: readonly (readonly
   const showHeader = options.header ?? columns.some((column) => column.header !== undefined);
   const headerStyle = options.headerStyle ?? ((text: string) => text);
   const natural = columns.map((column, i) =>
-    Math.max(showHeader ? (column.header ?? '').length : 0, ...rows.map((row) => [...plainOf(row[i] ?? '')].length)),
+    Math.max(showHeader ? (column.header ?? '').length : 0, ...rows.map((row) => codePoints(plainOf(row[i] ?? '')))),
   );
   const minimum = columns.map((column, i) => {
     const own = natural[i] ?? 0;
