@@ -149,8 +149,9 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
 
   program
     .command('status')
-    .description('show each profile: issuer, client, storage, granted scopes, expiry, refresh token, last login')
-    .addHelpText('after', examples(['scopes status', 'scopes status --json']))
+    .description('show each profile: issuer, client, storage, granted scopes, expiry, refresh token, last login (exit 3 when a session shown is not usable)')
+    .option('--check', 'confirm each session online (a refresh, or introspection of the access token)')
+    .addHelpText('after', examples(['scopes status', 'scopes status --profile work --check', 'scopes status --profile ci --json || scopes login --profile ci']))
     .action(run(async () => (await import('./commands/status.js')).statusAction(deps, globalsOf)));
 
   program
