@@ -46,6 +46,10 @@ export function realDeps(env: Env = process.env): Deps {
       return store;
     },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    onInterrupt: (listener) => {
+      process.on('SIGINT', listener);
+      return () => void process.off('SIGINT', listener);
+    },
   };
   // The trace writes through the redacting stderr, like every other line.
   return guardDeps(deps, debug ? (err) => (inner) => tracingFetch(inner, (line) => err.write(`[http] ${line}\n`)) : undefined);
@@ -107,6 +111,11 @@ export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boo
     );
   }
   const red = (text: string) => (err.color ? `\u001b[31m${text}\u001b[39m` : text);
+  if (error instanceof ScopesError && error.code === 'cancelled') {
+    // The user asked for it: no "error:" label, just what became of the command.
+    err.write(`${error.message}\n`);
+    return error.exitCode;
+  }
   if (error instanceof MissingScopeError) {
     // An expected outcome the command has already shown, not a failure of the tool: no "error:" label.
     err.write(`${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
