@@ -17,8 +17,9 @@ import { styleFor } from '../render/style.js';
 import { widthOf, wrapText } from '../render/table.js';
 import { commandContext, type CommandContext } from './context.js';
 import { mergeRules, ruleFlags } from './rules.js';
-import { introspectScopes } from './shared.js';
+import { fixTargetFor, introspectScopes } from './shared.js';
 import { registerSecret } from '../io/guard.js';
+import { fixLine } from '../render/fix.js';
 
 export interface DiffOptions {
   /** `--requested` values, each one or more scopes; empty for "what the last login asked". */
@@ -31,6 +32,8 @@ export interface DiffOptions {
 
 interface Granted {
   readonly scopes: string[];
+  /** The token read, when it came from --token (the fix line must not assume it is the profile's). */
+  readonly token?: string;
   readonly source: GrantSource;
   readonly assumed: boolean;
   /** What the last login recorded as evidenced by its id token / refresh token; absent for a token given here. */
@@ -91,9 +94,12 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
     const heading = wrapText([{ text: 'Requested vs granted', style: style.bold }, { text: ` (granted from ${SOURCE_TEXT[report.source]})`, style: style.dim }], width);
     deps.io.out.write(`${heading.join('\n')}\n\n${renderGrant(report, style, width)}`);
     if (granted.note) deps.io.out.write(`${wrapText({ text: granted.note, style: style.dim }, width).join('\n')}\n`);
+    // After the table, on stdout, as probe and check end: the one line that gets what is missing.
+    const fix = fixLine(report.notGranted, fixTargetFor(context, granted.token, requested));
+    if (fix !== undefined) deps.io.out.write(`\n${fix}\n`);
   }
   if (report.notGranted.length > 0) {
-    throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')}.`, { hint: addScopeHint(context, report.notGranted) });
+    throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')}.`);
   }
   return ExitCode.ok;
 }
@@ -107,9 +113,6 @@ function recordedEvidence(evidenced: Readonly<Record<string, string>> | undefine
   }
   return kept;
 }
-
-const addScopeHint = (context: CommandContext, missing: readonly string[]): string =>
-  `To ask for them: scopes login${context.resolved.name === 'default' ? '' : ` --profile ${context.resolved.name}`} --add-scope "${missing.join(' ')}"`;
 
 /** Granted scopes of `--token`: a JWT's claims, else introspection where the profile offers it. */
 async function grantedFromToken(context: CommandContext, flag: string, read: (value: unknown) => string[]): Promise<Granted> {
@@ -126,10 +129,10 @@ async function grantedFromToken(context: CommandContext, flag: string, read: (va
       claims.claim === null
         ? 'The token carries no scope claim (scope, scp or roles); some providers then grant full access.'
         : `Read from the "${claims.claim}" claim, without verifying the signature (see scopes inspect --verify).`;
-    return { scopes: read(claims.scopes), source: 'jwt', assumed: false, note };
+    return { scopes: read(claims.scopes), source: 'jwt', assumed: false, note, token };
   }
   const introspected = await introspectScopes(context, token);
-  if (introspected !== undefined) return { scopes: read(introspected), source: 'introspection', assumed: false };
+  if (introspected !== undefined) return { scopes: read(introspected), source: 'introspection', assumed: false, token };
   const what =
     decoded.format === 'jwe'
       ? 'The token is encrypted (JWE): its claims cannot be read here'

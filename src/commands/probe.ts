@@ -17,7 +17,8 @@ import { fitLine, widthOf } from '../render/table.js';
 import { styleFor } from '../render/style.js';
 import { commandContext, type CommandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
-import { loadScopeDocument, resolveToken, type LoadedDocument } from './shared.js';
+import { fixLine } from '../render/fix.js';
+import { fixTargetFor, loadScopeDocument, resolveToken, type LoadedDocument } from './shared.js';
 
 export interface ProbeCommandOptions {
   readonly urls: readonly string[];
@@ -86,7 +87,9 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   });
   if (progress) deps.io.err.write('\r\u001b[K');
 
-  const report = { results, missing: scopesToAdd(results, token.granted, rules), granted: token.known ? token.granted : null, profile: context.resolved.name, api };
+  const missing = scopesToAdd(results, token.granted, rules);
+  const fix = fixLine(missing, fixTargetFor(context, options.token === undefined ? undefined : token.token, token.granted));
+  const report = { results, missing, granted: token.known ? token.granted : null, profile: context.resolved.name, api, fix };
   if (globals.json) deps.io.out.write(`${JSON.stringify(probeJson(report))}\n`);
   else deps.io.out.write(renderProbe(report, styleFor(deps.io.out), widthOf(deps.io.out)));
   options.onResults?.(results);
