@@ -13,6 +13,7 @@ import { installProxy, proxySettings } from './io/proxy.js';
 import { stateDir, type Env } from './io/paths.js';
 import { processStreams } from './io/streams.js';
 import type { SecretStore } from './io/store/types.js';
+import { jsonText } from './render/json.js';
 
 export function realDeps(env: Env = process.env): Deps {
   const io = processStreams(env);
@@ -100,14 +101,14 @@ export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boo
   if (json && !(error instanceof MissingScopeError)) {
     const typed = error instanceof ScopesError;
     deps.io.out.write(
-      `${JSON.stringify({
+      jsonText(deps.io.out, {
         error: {
           code: typed ? error.code : 'internal',
           message: (error as Error)?.message ?? String(error),
           ...(typed && error.hint ? { hint: error.hint } : {}),
           exitCode: typed ? error.exitCode : ExitCode.network,
         },
-      })}\n`,
+      }),
     );
   }
   const red = (text: string) => (err.color ? `\u001b[31m${text}\u001b[39m` : text);

@@ -16,6 +16,7 @@ import { credentialNotes, endpointsFor, fixTargetFor, introspectScopes, loadScop
 import { permitInsecure } from '../io/guard.js';
 import { refuseExposedBearer } from '../io/transport.js';
 import { fixLine } from '../render/fix.js';
+import { jsonText } from '../render/json.js';
 
 export interface CheckOptions {
   readonly manifest?: string | undefined;
@@ -112,7 +113,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
     ...(toAdd.length ? { addScope: { scopes: toAdd, profile: context.resolved.name } } : {}),
   };
 
-  if (globals.json) deps.io.out.write(`${JSON.stringify(checkJson(report))}\n`);
+  if (globals.json) deps.io.out.write(jsonText(deps.io.out, checkJson(report)));
   else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));
   else {
     deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));

@@ -20,6 +20,7 @@ import { mergeRules, ruleFlags } from './rules.js';
 import { fixTargetFor, introspectScopes } from './shared.js';
 import { registerSecret } from '../io/guard.js';
 import { fixLine } from '../render/fix.js';
+import { jsonText } from '../render/json.js';
 
 export interface DiffOptions {
   /** `--requested` values, each one or more scopes; empty for "what the last login asked". */
@@ -87,7 +88,7 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
   });
 
   if (globals.json) {
-    deps.io.out.write(`${JSON.stringify(grantJson(report))}\n`);
+    deps.io.out.write(jsonText(deps.io.out, grantJson(report)));
   } else {
     const style = styleFor(deps.io.out);
     const width = widthOf(deps.io.out);

@@ -25,6 +25,7 @@ import { clientSecret, credentialKey, resolveStorage, withCredentialLock } from 
 import { commandContext, type CommandContext } from './context.js';
 import { prepareResourceLogin, startsFromResource } from './login-resource.js';
 import { checkScopesBeforeBrowser, warnUnlistedSaved, explainInvalidScope, keepOrWarnDropped, loginLine, resourceProfileFields, supportedScopes, withoutImplied } from './login-checks.js';
+import { jsonText } from '../render/json.js';
 
 export interface LoginOptions {
   readonly issuer?: string | undefined;
@@ -729,7 +730,7 @@ function printResult(
   if (globals.json) {
     const { requested, granted, notGranted, extra } = grantJson(report);
     deps.io.out.write(
-      `${JSON.stringify({
+      jsonText(deps.io.out, {
         profile: context.resolved.name,
         issuer: info.profile.issuer ?? info.profile.tokenEndpoint,
         requested,
@@ -742,7 +743,7 @@ function printResult(
         refreshToken: info.refreshToken,
         storage: info.storageKind,
         account: info.account ?? null,
-      })}\n`,
+      }),
     );
     return;
   }

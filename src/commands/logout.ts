@@ -8,6 +8,7 @@ import type { CredentialKey } from '../io/store/types.js';
 import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage, withCredentialLock, type OutcomeRecord } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
+import { jsonText } from '../render/json.js';
 
 export interface LogoutOptions {
   readonly all: boolean;
@@ -40,7 +41,7 @@ export async function runLogout(deps: Deps, globals: GlobalOptions, options: Log
   for (const target of targets) results.push(await logoutOne(context, target.name, target.profile, options));
 
   if (globals.json) {
-    deps.io.out.write(`${JSON.stringify({ profiles: results })}\n`);
+    deps.io.out.write(jsonText(deps.io.out, { profiles: results }));
     return ExitCode.ok;
   }
   const style = styleFor(deps.io.out);

@@ -19,6 +19,7 @@ import { commandContext, type CommandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
 import { fixLine } from '../render/fix.js';
 import { fixTargetFor, loadScopeDocument, resolveToken, type LoadedDocument } from './shared.js';
+import { jsonText } from '../render/json.js';
 
 export interface ProbeCommandOptions {
   readonly urls: readonly string[];
@@ -90,7 +91,7 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   const missing = scopesToAdd(results, token.granted, rules);
   const fix = fixLine(missing, fixTargetFor(context, options.token === undefined ? undefined : token.token, token.granted));
   const report = { results, missing, granted: token.known ? token.granted : null, profile: context.resolved.name, api, fix };
-  if (globals.json) deps.io.out.write(`${JSON.stringify(probeJson(report))}\n`);
+  if (globals.json) deps.io.out.write(jsonText(deps.io.out, probeJson(report)));
   else deps.io.out.write(renderProbe(report, styleFor(deps.io.out), widthOf(deps.io.out)));
   options.onResults?.(results);
   if (options.login) {

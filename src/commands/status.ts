@@ -8,6 +8,7 @@ import { listSessionProfiles, readSessionState, type SessionState } from '../io/
 import { styleFor, type Style } from '../render/style.js';
 import { getAccessToken, resolveStorage } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
+import { jsonText } from '../render/json.js';
 
 export interface StatusOptions {
   /** `--profile` was given: show only that profile, and exit 3 when it has no usable session. */
@@ -91,7 +92,7 @@ export async function runStatus(deps: Deps, globals: GlobalOptions, options: Sta
   }
   const exitCode = statuses.length === 0 || statuses.some((s) => !s.usable) ? ExitCode.auth : statuses.some((s) => s.checked && !s.checked.ok) ? ExitCode.network : ExitCode.ok;
   if (globals.json) {
-    deps.io.out.write(`${JSON.stringify({ profiles: statuses })}\n`);
+    deps.io.out.write(jsonText(deps.io.out, { profiles: statuses }));
     return exitCode;
   }
   const style = styleFor(deps.io.out);
