@@ -101,7 +101,7 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   }
 
   if (results.every((result) => result.outcome === 'error')) {
-    context.info(`${results.length === 1 ? 'The endpoint' : `None of the ${results.length} endpoints`} could be probed.`);
+    context.info(results.length === 1 ? 'The endpoint could not be probed.' : `None of the ${results.length} endpoints could be probed.`);
     return ExitCode.network;
   }
   const lacking = results.some((result) => result.missing.length > 0 || result.outcome === 'missing_scope');

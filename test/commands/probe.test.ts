@@ -284,6 +284,12 @@ describe('what is sent, and where', () => {
     expect(allFailed.code).toBe(4);
     expect(allFailed.stderr).toContain('None of the 2 endpoints could be probed');
 
+    // One endpoint alone: the sentence must still say it failed (it once read "The endpoint could be probed").
+    const onlyOne = await probe([unreachable, '--timeout', '1', '--token', token]);
+    expect(onlyOne.code).toBe(4);
+    expect(onlyOne.stderr).toContain('The endpoint could not be probed.');
+    expect(onlyOne.stdout).toContain('Errors: 1 endpoint could not be probed.');
+
     const oneWorked = await probeJson([unreachable, `${api.url}/v1/videos`, '--timeout', '1', '--token', token]);
     expect(oneWorked.report.results.map((result) => result.outcome)).toEqual(['error', 'ok']);
     expect(oneWorked.code).toBe(0);
