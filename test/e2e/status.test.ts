@@ -79,3 +79,37 @@ describe('scopes status against the provider', () => {
     expect((await box.run(['status'])).stdout).toContain('rejected by the server at');
   });
 });
+
+describe('scopes logout with nothing it can revoke', () => {
+  it('says once that a JWT access token without a refresh token cannot be revoked, and warns of nothing', async () => {
+    const box = await sandbox();
+    // No offline_access: no refresh token; the resource indicator makes the access token a JWT, which oidc-provider
+    // refuses to revoke (unsupported_token_type, RFC 7009 §2.2.1).
+    const login = await box.run(['login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', 'openid videos:read', '--resource', provider.resource, '--timeout', '20']);
+    expect(login.code, login.stderr).toBe(0);
+    const logout = await box.run(['logout']);
+    expect(logout.code).toBe(0);
+    expect(logout.stdout).toMatch(
+      /^Logged out of profile default: nothing to revoke: no refresh token is held, and the server does not revoke this access token \(it stays valid until it expires in \d+ min\); local secrets and state deleted\.\n$/,
+    );
+    expect(logout.stderr).toBe('');
+  });
+
+  it('says once that the server offers no revocation endpoint', async () => {
+    const box = await sandbox();
+    const login = await box.run([
+      'login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', 'openid offline_access videos:read', '--resource', provider.resource, '--timeout', '20',
+    ]);
+    expect(login.code, login.stderr).toBe(0);
+    // The same session, as a profile for a server without discovery that names no revocationEndpoint (GitHub-style).
+    const configPath = join(box.home, 'config', 'scopes', 'config.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8'));
+    config.profiles.default = { ...config.profiles.default, authorizationEndpoint: `${provider.issuer}/auth`, tokenEndpoint: `${provider.issuer}/token` };
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(configPath, JSON.stringify(config));
+    const logout = await box.run(['logout']);
+    expect(logout.code).toBe(0);
+    expect(logout.stdout).toBe('Logged out of profile default: the server offers no revocation endpoint (the token stays valid there until it expires); local secrets and state deleted.\n');
+    expect(logout.stderr).toBe('');
+  });
+});
