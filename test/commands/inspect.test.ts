@@ -149,7 +149,7 @@ describe('scopes inspect: hand-made JWTs', () => {
 
   it('recognises a pasted id token by its nonce / at_hash and does not call it a token without scopes', async () => {
     // Shape of a Google id token (https://developers.google.com/identity/openid-connect/openid-connect#an-id-tokens-payload).
-    const idToken = jwt({ iss: 'https://accounts.google.com', azp: '1234.apps.googleusercontent.com', aud: '1234.apps.googleusercontent.com', sub: '10769150350006150715113082367', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q', email: 'jsmith@example.com', nonce: 'n-0S6_WzA2Mj', iat: nowSeconds - 60, exp });
+    const idToken = jwt({ iss: 'https://accounts.google.com', azp: '1234.apps.googleusercontent.com', aud: '1234.apps.googleusercontent.com', sub: '10769150350006150715113082367', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q', email: 'jsmith@example.com', nonce: 'n-0S6_WzA2Mj', iat: nowSeconds - 60, exp }, { alg: 'RS256', kid: 'k1' });
     const { code, stdout } = await inspect([idToken], idToken, { now });
     expect(code).toBe(0);
     expect(stdout).toMatch(/scopes\s+none, as for every id token/);
