@@ -8,7 +8,7 @@ import { defaultGlobals, TOKEN_DEFAULTS } from './defaults.js';
 import { plainTokenArgs } from './stored-token.js';
 import { ExitCode, MissingScopeError, ScopesError } from './errors.js';
 import { guardDeps } from './io/guard.js';
-import { tracingFetch } from './io/http.js';
+import { redactUrl, tracingFetch } from './io/http.js';
 import { installProxy, proxySettings } from './io/proxy.js';
 import { stateDir, type Env } from './io/paths.js';
 import { processStreams } from './io/streams.js';
@@ -137,9 +137,10 @@ export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boo
 function formatCause(error: Error): string {
   const lines = [error.stack ?? ''];
   let cause = error.cause;
-  while (cause) {
-    lines.push(`caused by: ${(cause as Error).stack ?? String(cause)}`);
-    cause = (cause as Error).cause;
+  // Bounded: a cause chain from a library could loop.
+  for (let depth = 0; cause && depth < 10; depth++) {
+    lines.push(`caused by: ${describeCause(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
   }
   return lines.join('\n');
 }
@@ -154,6 +155,29 @@ async function fastToken(argv: readonly string[], deps: Deps): Promise<number | 
   if (plain === undefined) return undefined;
   const { runToken } = await import('./commands/token.js');
   return await runToken(deps, defaultGlobals(deps, plain), TOKEN_DEFAULTS);
+}
+
+const SECRET_FIELDS = /^(access_token|refresh_token|id_token|device_code|code|client_secret|token|assertion)$/i;
+
+/**
+ * One link of a cause chain as text. openid-client hangs the HTTP Response itself on its errors ("unexpected HTTP
+ * response status code"), which String() turns into "[object Response]": say its status and URL instead.
+ */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.stack ?? `${cause.name}: ${cause.message}`;
+  if (typeof Response !== 'undefined' && cause instanceof Response) {
+    return `HTTP ${cause.status}${cause.statusText ? ` ${cause.statusText}` : ''} from ${redactUrl(cause.url) || '(unknown URL)'} (content-type: ${cause.headers.get('content-type') ?? 'none'})`;
+  }
+  if (typeof cause === 'object' && cause !== null) {
+    try {
+      // A response body (openid-client attaches it to some errors) may hold tokens: their values never reach stderr.
+      const text = JSON.stringify(cause, (key, value: unknown) => (SECRET_FIELDS.test(key) ? '[redacted]' : value));
+      return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+    } catch {
+      return Object.prototype.toString.call(cause);
+    }
+  }
+  return String(cause);
 }
 
 export async function main(argv: readonly string[], unguarded: Deps = realDeps()): Promise<number> {
