@@ -6,6 +6,7 @@ import { ExitCode, ScopesError } from '../errors.js';
 import { listProfiles, loadProfile } from '../io/config.js';
 import { listSessionProfiles, readSessionState, type SessionState } from '../io/state.js';
 import { styleFor, type Style } from '../render/style.js';
+import { widthOf, wrapText, type Cell, type Segment } from '../render/table.js';
 import { getAccessToken, resolveStorage } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 import { jsonText } from '../render/json.js';
@@ -100,7 +101,7 @@ export async function runStatus(deps: Deps, globals: GlobalOptions, options: Sta
     deps.io.out.write('No profiles yet. Start with:\n  scopes login --issuer https://auth.example.com --client-id abc --scope "openid offline_access"\n');
     return exitCode;
   }
-  const blocks = statuses.map((s) => renderStatus(s, s.profile === globals.profile && !options.only, style, deps.now()));
+  const blocks = statuses.map((s) => renderStatus(s, s.profile === globals.profile && !options.only, style, deps.now(), widthOf(deps.io.out)));
   deps.io.out.write(`${blocks.join('\n\n')}\n`);
   return exitCode;
 }
@@ -169,26 +170,35 @@ async function checkOnline(context: CommandContext, name: string, profile: Profi
   }
 }
 
-function renderStatus(s: ProfileStatus, current: boolean, style: Style, now: Date): string {
+/** One profile as `label  value` rows; a long value wraps under its column on a terminal instead of under the label. */
+function renderStatus(s: ProfileStatus, current: boolean, style: Style, now: Date, width: number | undefined): string {
   const lines = [current ? style.bold(`${s.profile} (current)`) : style.bold(s.profile)];
-  lines.push(`  issuer         ${s.issuer ?? style.dim('(not set)')}`);
-  lines.push(`  client id      ${s.clientId ?? style.dim('(not set)')}`);
-  lines.push(`  storage        ${s.storage}`);
-  const when = (iso: string) => {
-    const at = Date.parse(iso);
-    return Number.isFinite(at) ? `${iso} ${style.dim(`(${relativeTime((at - now.getTime()) / 1000)})`)}` : iso;
+  const LABEL = 15;
+  const row = (label: string, value: Cell) => {
+    const wrapped = wrapText(value, width, LABEL + 2, 0);
+    lines.push(`  ${label.padEnd(LABEL)}${wrapped[0] ?? ''}`, ...wrapped.slice(1));
   };
+  const plain = (text: string): Segment => ({ text });
+  const dim = (text: string): Segment => ({ text, style: style.dim });
+  const when = (iso: string): Segment[] => {
+    const at = Date.parse(iso);
+    return Number.isFinite(at) ? [plain(`${iso} `), dim(`(${relativeTime((at - now.getTime()) / 1000)})`)] : [plain(iso)];
+  };
+  row('issuer', s.issuer ?? dim('(not set)'));
+  row('client id', s.clientId ?? dim('(not set)'));
+  row('storage', s.storage);
   if (s.loggedIn) {
-    lines.push(`  granted        ${s.granted.join(' ') || style.dim('(none)')}`);
+    row('granted', s.granted.join(' ') || dim('(none)'));
     const expires = s.expiresAt ? describeExpiry(Date.parse(s.expiresAt) / 1000, now) : 'expiry unknown';
-    const expiryText = expires.startsWith('expired') ? style.warn(expires) : expires;
-    lines.push(`  access token   ${expiryText}${s.expiresAt ? style.dim(` (${s.expiresAt})`) : ''}`);
-    const refresh = s.refreshRejectedAt ? style.bad(`rejected by the server at ${when(s.refreshRejectedAt)}`) : s.refreshToken ? style.ok('held') : style.warn('none');
-    lines.push(`  refresh token  ${refresh}`);
-    lines.push(`  last login     ${s.lastLogin ? when(s.lastLogin) : style.dim('(unknown)')}`);
+    row('access token', [{ text: expires, style: expires.startsWith('expired') ? style.warn : undefined }, ...(s.expiresAt ? [dim(` (${s.expiresAt})`)] : [])]);
+    const refresh: Segment[] = s.refreshRejectedAt
+      ? [{ text: 'rejected by the server at ', style: style.bad }, ...when(s.refreshRejectedAt)]
+      : [s.refreshToken ? { text: 'held', style: style.ok } : { text: 'none', style: style.warn }];
+    row('refresh token', refresh);
+    row('last login', s.lastLogin ? when(s.lastLogin) : dim('(unknown)'));
   }
-  lines.push(`  session        ${s.usable ? style.ok('usable') : style.bad(s.problem ?? 'not usable')}`);
-  if (s.checked) lines.push(`  online check   ${s.checked.ok ? style.ok(s.checked.detail) : style.bad(s.checked.detail)}`);
+  row('session', s.usable ? { text: 'usable', style: style.ok } : { text: s.problem ?? 'not usable', style: style.bad });
+  if (s.checked) row('online check', { text: s.checked.detail, style: s.checked.ok ? style.ok : style.bad });
   return lines.join('\n');
 }
 

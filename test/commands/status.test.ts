@@ -1,10 +1,12 @@
 /** `scopes status` as a user reads it: what is true of each session now, and an exit code a script can test. */
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import { writeSessionState, type SessionState } from '../../src/io/state.js';
+import { binPath } from '../support/cli.js';
 import { testDeps } from '../support/deps.js';
 
 let home: string;
@@ -96,5 +98,38 @@ describe('scopes status', () => {
     const result = await run(['status', '--profile', 'nobody', '--json']);
     expect(result.code).toBe(3);
     expect(JSON.parse(result.stdout).profiles).toEqual([expect.objectContaining({ profile: 'nobody', usable: false, loggedIn: false })]);
+  });
+});
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+describe.runIf(hasTmux)('scopes status on a 60-column terminal (tmux)', () => {
+  it('wraps a long value under its column, not under the labels', async () => {
+    await profiles(['work']);
+    // The real clock: the binary runs with its own.
+    const now = Date.now();
+    await session('work', { refreshRejectedAt: new Date(now - 180_000).toISOString(), expiresAt: Math.floor(now / 1000) + 3600, lastLogin: new Date(now - 3_600_000).toISOString() });
+    const tmuxSession = `scopes-status-${process.pid}`;
+    const vars = { ...env(), NO_COLOR: '1', TERM: 'xterm-256color' };
+    const envArgs = Object.entries(vars).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+    const command = `'${process.execPath}' '${binPath}' status --profile work; echo "exit=$?"; sleep 30`;
+    expect(spawnSync('tmux', ['new-session', '-d', '-s', tmuxSession, '-x', '60', '-y', '30', ...envArgs, command], { cwd: home }).status).toBe(0);
+    try {
+      let screen = '';
+      for (let attempt = 0; attempt < 100 && !screen.includes('exit='); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        screen = spawnSync('tmux', ['capture-pane', '-p', '-t', tmuxSession]).stdout.toString();
+      }
+      const lines = screen.split('\n');
+      expect(lines.every((line) => line.length <= 60)).toBe(true);
+      const at = lines.findIndex((line) => line.startsWith('  session        '));
+      expect(lines[at]).toMatch(/^ {2}session {8}the server rejected the refresh token at/);
+      // Its continuation starts in the value column.
+      expect(lines[at + 1]).toMatch(/^ {17}\S/);
+      expect(screen).toContain('`scopes login --profile work`');
+      expect(screen).toContain('exit=3');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', tmuxSession]);
+    }
   });
 });
