@@ -17,6 +17,8 @@ export interface FastTokenIo {
   readonly cwd: string;
   now(): Date;
   write(text: string): void;
+  /** stdout is a terminal: `--json` is then indented, as every command's is. */
+  readonly isTTY?: boolean;
 }
 
 const processIo = (): FastTokenIo => ({
@@ -24,6 +26,7 @@ const processIo = (): FastTokenIo => ({
   cwd: process.cwd(),
   now: () => new Date(),
   write: (text) => void process.stdout.write(text),
+  isTTY: Boolean(process.stdout.isTTY),
 });
 
 /** True when it printed the stored token; false when the full CLI must run (nothing was printed then). */
@@ -39,7 +42,7 @@ export async function printCachedToken(argv: readonly string[], io: FastTokenIo 
     if (key === undefined || resolveStorage(undefined, io, resolved.profile) !== 'file') return false;
     const secrets = await new FileSecretStore(stateDir(env)).read(key);
     if (!usable(secrets, io, TOKEN_DEFAULTS.minTtl)) return false;
-    io.write(formatToken(fromSecrets(secrets, 'stored'), plain.json));
+    io.write(formatToken(fromSecrets(secrets, 'stored'), plain.json, io.isTTY));
     return true;
   } catch {
     return false;

@@ -33,6 +33,16 @@ describe('--json', () => {
     expect(JSON.parse(terminal.stdout)).toEqual(JSON.parse(pipe.stdout));
   });
 
+  it('scopes token --json too: indented on a terminal, one line in a pipe', async () => {
+    const run2 = async (tty: boolean) => {
+      const deps = testDeps({ env: { ...env(), SCOPES_TOKEN: 'given-token' }, cwd: home, tty });
+      expect(await main(['token', '--json'], deps)).toBe(0);
+      return deps.stdout();
+    };
+    expect(await run2(true)).toBe('{\n  "accessToken": "given-token",\n  "expiresAt": null,\n  "scope": [],\n  "tokenType": "Bearer"\n}\n');
+    expect(await run2(false)).toBe('{"accessToken":"given-token","expiresAt":null,"scope":[],"tokenType":"Bearer"}\n');
+  });
+
   it('gives one JSON error document on stdout for a flag error, and for a misspelt --json', async () => {
     for (const argv of [['status', '--json', '--bogus'], ['status', '--jsno']]) {
       const result = await run(argv);
