@@ -10,6 +10,7 @@ import { ExitCode, UsageError } from './errors.js';
 import { guardDeps } from './io/guard.js';
 import { fitHelp } from './render/help.js';
 import { widthOf } from './render/table.js';
+import { jsonText } from './render/json.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -70,6 +71,8 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     .option('--json', 'print exactly one JSON document on stdout')
     .option('-v, --verbose', 'HTTP trace (secrets redacted) and stack traces on stderr')
     .configureOutput(write)
+    // Every subcommand's --help lists --profile, --config, --json and --verbose too (inherited by .command()).
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -153,8 +156,9 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
 
   program
     .command('status')
-    .description('show each profile: issuer, client, storage, granted scopes, expiry, refresh token, last login')
-    .addHelpText('after', examples(['scopes status', 'scopes status --json']))
+    .description('show each profile: issuer, client, storage, granted scopes, expiry, refresh token, last login (exit 3 when a session shown is not usable)')
+    .option('--check', 'confirm each session online (a refresh, or introspection of the access token)')
+    .addHelpText('after', examples(['scopes status', 'scopes status --profile work --check', 'scopes status --profile ci --json || scopes login --profile ci']))
     .action(run(async () => (await import('./commands/status.js')).statusAction(deps, globalsOf)));
 
   program
@@ -277,23 +281,56 @@ function registerLaterCommands(program: Command, deps: Deps, run: Runner): void 
     .action(run(async () => (await import('./commands/minimal.js')).minimalAction(deps, globalsOf)));
 }
 
+/** Global options that take a value, so that the word after them is not taken for a command. */
+const VALUE_OPTIONS = new Set(['-p', '--profile', '-c', '--config']);
+
+/** The words before the first command word, and that word's index (-1 when there is none). */
+function commandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') return -1;
+    if (VALUE_OPTIONS.has(word)) i++;
+    else if (!word.startsWith('-')) return i;
+  }
+  return -1;
+}
+
 export async function runCli(argv: readonly string[], unguarded: Deps): Promise<number> {
   const deps = guardDeps(unguarded);
   let exitCode: number = ExitCode.ok;
   const program = buildProgram(deps, (code) => {
     exitCode = code;
   });
+  let words = [...argv];
+  // `scopes help nope` would print the general help and exit 0; it is the unknown command `nope` (exit 2, "did you
+  // mean"), as `scopes nope` is.
+  const at = commandIndex(words);
+  const topic = at >= 0 && words[at] === 'help' ? words[at + 1] : undefined;
+  if (topic !== undefined && !topic.startsWith('-') && !program.commands.some((command) => command.name() === topic || command.aliases().includes(topic))) {
+    words = [...words.slice(0, at), ...words.slice(at + 1)];
+  }
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(words, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
       if (error.code === 'commander.executeSubCommandAsync') return ExitCode.ok;
+      // Commander has said it on stderr; with --json (or a misspelling of it) stdout still gets its one document.
+      if (argv.includes('--json') || /Did you mean --json\?/.test(error.message)) writeUsageJson(error.message, deps);
       return ExitCode.usage;
     }
     throw error;
   }
   return exitCode;
+}
+
+/** A commander error ("error: unknown option '--jsno'\n(Did you mean --json?)") as the SPEC's JSON error document. */
+function writeUsageJson(text: string, deps: Deps): void {
+  const [first = '', ...rest] = text.replace(/^error: /, '').split('\n');
+  const hint = rest.join(' ').replace(/^\((.*)\)$/, '$1').trim();
+  const message = first.charAt(0).toUpperCase() + first.slice(1);
+  const error = { code: 'usage', message: `${message}${/[.?!]$/.test(message) ? '' : '.'}`, ...(hint ? { hint } : {}), exitCode: ExitCode.usage };
+  deps.io.out.write(jsonText(deps.io.out, { error }));
 }
 
 export { UsageError };

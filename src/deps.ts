@@ -31,6 +31,8 @@ export interface BrowserResult {
   readonly opened: boolean;
   /** How it was opened (`$BROWSER`, `system browser`) or why not. */
   readonly detail: string;
+  /** `$BROWSER` only: resolves with its exit status when it ends, so a failing one can be noticed (it may never). */
+  readonly exited?: Promise<{ readonly code: number | null; readonly signal: string | null }>;
 }
 
 export interface Deps {
@@ -43,6 +45,11 @@ export interface Deps {
   /** The secret store of a kind; the keychain one may fail lazily with exit 3. */
   store(kind: StorageKind): SecretStore;
   sleep(ms: number): Promise<void>;
+  /**
+   * Calls `listener` on Ctrl-C (SIGINT) instead of letting the process die, until the returned function is called.
+   * Optional: where absent (tests in process), Ctrl-C cannot happen.
+   */
+  onInterrupt?(listener: () => void): () => void;
 }
 
 /** Global options every command takes. */

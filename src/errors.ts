@@ -15,6 +15,8 @@ export const ExitCode = {
   auth: 3,
   /** network or server error */
   network: 4,
+  /** cancelled with Ctrl-C: 128 + SIGINT, as a shell reports a command the signal ended */
+  cancelled: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -63,6 +65,13 @@ export class NetworkError extends ScopesError {
 export class MissingScopeError extends ScopesError {
   constructor(message: string, details?: ErrorDetails) {
     super('missing_scope', message, ExitCode.missingScope, details);
+  }
+}
+
+/** The user pressed Ctrl-C while the command waited (for a browser, a device code): exit 130. */
+export class CancelledError extends ScopesError {
+  constructor(message: string) {
+    super('cancelled', message, ExitCode.cancelled);
   }
 }
 

@@ -19,6 +19,8 @@ export interface FastTokenIo {
   readonly cwd: string;
   now(): Date;
   write(text: string): void;
+  /** stdout is a terminal: `--json` is then indented, as every command's is. */
+  readonly isTTY?: boolean;
 }
 
 const processIo = (): FastTokenIo => ({
@@ -26,6 +28,7 @@ const processIo = (): FastTokenIo => ({
   cwd: process.cwd(),
   now: () => new Date(),
   write: (text) => void process.stdout.write(text),
+  isTTY: Boolean(process.stdout.isTTY),
 });
 
 /** True when it printed the stored token; false when the full CLI must run (nothing was printed then). */
@@ -44,7 +47,7 @@ export async function printCachedToken(argv: readonly string[], io: FastTokenIo 
     if (key === undefined || resolveStorage(undefined, io, resolved.profile) !== 'file') return false;
     const secrets = await new FileSecretStore(state).read(key);
     if (!usable(secrets, io, TOKEN_DEFAULTS.minTtl)) return false;
-    io.write(formatToken(fromSecrets(secrets, 'stored'), plain.json));
+    io.write(formatToken(fromSecrets(secrets, 'stored'), plain.json, io.isTTY));
     return true;
   } catch {
     return false;

@@ -8,11 +8,12 @@ import { defaultGlobals, TOKEN_DEFAULTS } from './defaults.js';
 import { plainTokenArgs } from './stored-token.js';
 import { ExitCode, MissingScopeError, ScopesError } from './errors.js';
 import { guardDeps } from './io/guard.js';
-import { tracingFetch } from './io/http.js';
+import { redactUrl, tracingFetch } from './io/http.js';
 import { installProxy, proxySettings } from './io/proxy.js';
 import { stateDir, type Env } from './io/paths.js';
 import { processStreams } from './io/streams.js';
 import type { CredentialKey, SecretStore } from './io/store/types.js';
+import { jsonText } from './render/json.js';
 
 export function realDeps(env: Env = process.env): Deps {
   const io = processStreams(env);
@@ -46,6 +47,10 @@ export function realDeps(env: Env = process.env): Deps {
       return store;
     },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    onInterrupt: (listener) => {
+      process.on('SIGINT', listener);
+      return () => void process.off('SIGINT', listener);
+    },
   };
   // The trace writes through the redacting stderr, like every other line.
   return guardDeps(deps, debug ? (err) => (inner) => tracingFetch(inner, (line) => err.write(`[http] ${line}\n`)) : undefined);
@@ -98,17 +103,22 @@ export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boo
   if (json && !(error instanceof MissingScopeError)) {
     const typed = error instanceof ScopesError;
     deps.io.out.write(
-      `${JSON.stringify({
+      jsonText(deps.io.out, {
         error: {
           code: typed ? error.code : 'internal',
           message: (error as Error)?.message ?? String(error),
           ...(typed && error.hint ? { hint: error.hint } : {}),
           exitCode: typed ? error.exitCode : ExitCode.network,
         },
-      })}\n`,
+      }),
     );
   }
   const red = (text: string) => (err.color ? `\u001b[31m${text}\u001b[39m` : text);
+  if (error instanceof ScopesError && error.code === 'cancelled') {
+    // The user asked for it: no "error:" label, just what became of the command.
+    err.write(`${error.message}\n`);
+    return error.exitCode;
+  }
   if (error instanceof MissingScopeError) {
     // An expected outcome the command has already shown, not a failure of the tool: no "error:" label.
     err.write(`${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
@@ -129,9 +139,10 @@ export function reportError(error: unknown, deps: Pick<Deps, 'io'>, verbose: boo
 function formatCause(error: Error): string {
   const lines = [error.stack ?? ''];
   let cause = error.cause;
-  while (cause) {
-    lines.push(`caused by: ${(cause as Error).stack ?? String(cause)}`);
-    cause = (cause as Error).cause;
+  // Bounded: a cause chain from a library could loop.
+  for (let depth = 0; cause && depth < 10; depth++) {
+    lines.push(`caused by: ${describeCause(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
   }
   return lines.join('\n');
 }
@@ -146,6 +157,29 @@ async function fastToken(argv: readonly string[], deps: Deps): Promise<number | 
   if (plain === undefined) return undefined;
   const { runToken } = await import('./commands/token.js');
   return await runToken(deps, defaultGlobals(deps, plain), TOKEN_DEFAULTS);
+}
+
+const SECRET_FIELDS = /^(access_token|refresh_token|id_token|device_code|code|client_secret|token|assertion)$/i;
+
+/**
+ * One link of a cause chain as text. openid-client hangs the HTTP Response itself on its errors ("unexpected HTTP
+ * response status code"), which String() turns into "[object Response]": say its status and URL instead.
+ */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.stack ?? `${cause.name}: ${cause.message}`;
+  if (typeof Response !== 'undefined' && cause instanceof Response) {
+    return `HTTP ${cause.status}${cause.statusText ? ` ${cause.statusText}` : ''} from ${redactUrl(cause.url) || '(unknown URL)'} (content-type: ${cause.headers.get('content-type') ?? 'none'})`;
+  }
+  if (typeof cause === 'object' && cause !== null) {
+    try {
+      // A response body (openid-client attaches it to some errors) may hold tokens: their values never reach stderr.
+      const text = JSON.stringify(cause, (key, value: unknown) => (SECRET_FIELDS.test(key) ? '[redacted]' : value));
+      return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+    } catch {
+      return Object.prototype.toString.call(cause);
+    }
+  }
+  return String(cause);
 }
 
 export async function main(argv: readonly string[], unguarded: Deps = realDeps()): Promise<number> {

@@ -11,7 +11,7 @@ import { AuthError, ExitCode, NetworkError, noSession, ScopesError, UsageError }
 import { writeFileAtomic } from './io/files.js';
 import { acquireLock, LockLostError, type Lock } from './io/lock.js';
 import { stateDir } from './io/paths.js';
-import { readSessionState, writeSessionState } from './io/state.js';
+import { readSessionState, recordRefreshRejected, writeSessionState } from './io/state.js';
 import type { TokenResponse } from './io/oauth.js';
 import type { CredentialKey, SecretStore, Secrets } from './io/store/types.js';
 import { credentialKey, fromSecrets, nowSeconds, resolveStorage, usable, type AccessToken } from './stored-token.js';
@@ -227,6 +227,8 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
         refreshToken = again.refreshToken;
         continue;
       }
+      // Kept in the non-secret state so that `scopes status` shows the session as ended, not as holding a refresh token.
+      await recordRefreshRejected(stateDir(deps.env), context.profileName, deps.now()).catch(() => undefined);
       throw new AuthError('refresh_rejected', `The refresh token of profile "${context.profileName}" was rejected (invalid_grant): the session has ended or was revoked.`, {
         hint: loginHint(context.profileName),
         cause: error,
@@ -265,6 +267,7 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
       expiresAt: secrets.expiresAt,
       refreshToken: true,
       lastRefresh: deps.now().toISOString(),
+      refreshRejectedAt: undefined,
     });
   }
   return fromSecrets(secrets as Secrets & { accessToken: string }, 'refreshed');

@@ -54,14 +54,16 @@ export const fromSecrets = (secrets: Secrets & { accessToken: string }, source: 
 });
 
 /** What `scopes token` prints: the token and a newline, or with --json one JSON document. */
-export function formatToken(token: AccessToken, json: boolean): string {
+export function formatToken(token: AccessToken, json: boolean, indent = false): string {
   if (!json) return `${token.accessToken}\n`;
-  return `${JSON.stringify({
+  const document = {
     accessToken: token.accessToken,
     expiresAt: token.expiresAt === undefined ? null : new Date(token.expiresAt * 1000).toISOString(),
     scope: token.scope,
     tokenType: token.tokenType,
-  })}\n`;
+  };
+  // Indented on a terminal, one line in a pipe: as render/json.ts does for every other command.
+  return `${JSON.stringify(document, null, indent ? 2 : undefined)}\n`;
 }
 
 /**

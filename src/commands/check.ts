@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { OPENID_SCOPES } from '../core/carriers.js';
 import { templateOf } from '../core/har.js';
 import type { Endpoint } from '../core/manifest.js';
-import { holdScopes, satisfies, unusedScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
+import { findCover, holdScopes, minimal, satisfies, unusedScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
@@ -12,9 +12,11 @@ import { widthOf } from '../render/table.js';
 import { commandContext, type CommandContext } from './context.js';
 import { matchHar, parseCredential, readHar } from './minimal.js';
 import { compileMerged, ruleFlags } from './rules.js';
-import { credentialNotes, endpointsFor, introspectScopes, loadScopeDocument, resolveToken, type Credential, type LoadedDocument, type TokenInfo } from './shared.js';
+import { credentialNotes, endpointsFor, fixTargetFor, introspectScopes, loadScopeDocument, resolveToken, type Credential, type LoadedDocument, type TokenInfo } from './shared.js';
 import { permitInsecure } from '../io/guard.js';
 import { refuseExposedBearer } from '../io/transport.js';
+import { fixLine } from '../render/fix.js';
+import { jsonText } from '../render/json.js';
 
 export interface CheckOptions {
   readonly manifest?: string | undefined;
@@ -105,8 +107,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   const unused = unusedScopes(token.granted, distinct, rules).filter((scope) => !openid.has(scope));
   const ok = endpoints.every((endpoint) => endpoint.satisfied) && !(options.failOnUnused && unused.length > 0);
   const notes = credentialNotes(documentEndpoints, credential);
-  const { withoutImplied } = await import('./login-checks.js');
-  const toAdd = withoutImplied([...new Set(endpoints.filter((endpoint) => !endpoint.satisfied).flatMap((endpoint) => endpoint.missing))], rules);
+  const fix = fixLine(scopesToFix(endpoints, token.granted, rules), fixTargetFor(context, options.token === undefined ? undefined : token.token, token.granted));
   const report: CheckReport = {
     ok,
     document: loaded.path,
@@ -118,13 +119,32 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
     credential,
     notes,
     ...(har ? { har } : {}),
-    ...(toAdd.length ? { addScope: { scopes: toAdd, profile: context.resolved.name } } : {}),
+    ...(fix === undefined ? {} : { fix }),
   };
 
-  if (globals.json) deps.io.out.write(`${JSON.stringify(checkJson(report))}\n`);
+  if (globals.json) deps.io.out.write(jsonText(deps.io.out, checkJson(report)));
   else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));
-  else deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));
+  else {
+    deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));
+    // After the table, on stdout, as diff and probe end: the one line that gets what is missing.
+    if (fix !== undefined) deps.io.out.write(`\n${fix}\n`);
+  }
   return ok ? ExitCode.ok : ExitCode.missingScope;
+}
+
+/**
+ * The smallest set of scopes to add so that every unsatisfied endpoint is satisfied: each requirement shrunk to what
+ * the token lacks (alternatives kept), and what a --live refusal named where the document thought it enough.
+ */
+function scopesToFix(endpoints: readonly CheckedEndpoint[], granted: readonly string[], rules: ScopeRules): string[] {
+  const needs: string[][][] = [];
+  for (const endpoint of endpoints) {
+    if (endpoint.satisfied) continue;
+    const reduced = endpoint.required.map((group) => group.filter((scope) => findCover(granted, scope, rules) === undefined));
+    if (reduced.length > 0 && reduced.every((group) => group.length > 0)) needs.push(reduced);
+    else if (endpoint.missing.length > 0) needs.push([endpoint.missing]);
+  }
+  return needs.length === 0 ? [] : minimal(needs, rules).scopes;
 }
 
 /** The token's scopes, by its claims, the token response, or introspection; refusing to guess when none tells. */

@@ -17,8 +17,10 @@ import { styleFor } from '../render/style.js';
 import { widthOf, wrapText } from '../render/table.js';
 import { commandContext, type CommandContext } from './context.js';
 import { mergeRules, ruleFlags } from './rules.js';
-import { introspectScopes } from './shared.js';
+import { fixTargetFor, introspectScopes } from './shared.js';
 import { registerSecret } from '../io/guard.js';
+import { fixLine } from '../render/fix.js';
+import { jsonText } from '../render/json.js';
 
 export interface DiffOptions {
   /** `--requested` values, each one or more scopes; empty for "what the last login asked". */
@@ -31,6 +33,8 @@ export interface DiffOptions {
 
 interface Granted {
   readonly scopes: string[];
+  /** The token read, when it came from --token (the fix line must not assume it is the profile's). */
+  readonly token?: string;
   readonly source: GrantSource;
   readonly assumed: boolean;
   /** What the last login recorded as evidenced by its id token / refresh token; absent for a token given here. */
@@ -86,7 +90,7 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
   // What the scopes mean, where the profile's providers publish it (`scopes providers NAME`).
   const described = describeScopes([...report.requested, ...report.granted], spec.preset);
   if (globals.json) {
-    deps.io.out.write(`${JSON.stringify({ ...grantJson(report), ...(Object.keys(described).length === 0 ? {} : { descriptions: described }) })}\n`);
+    deps.io.out.write(jsonText(deps.io.out, { ...grantJson(report), ...(Object.keys(described).length === 0 ? {} : { descriptions: described }) }));
   } else {
     const style = styleFor(deps.io.out);
     const width = widthOf(deps.io.out);
@@ -96,9 +100,12 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
     for (const scope of report.notGranted) {
       if (described[scope] !== undefined) deps.io.out.write(`${wrapText({ text: `${scope}: ${described[scope]}`, style: style.dim }, width, 4, 2).join('\n')}\n`);
     }
+    // After the table, on stdout, as probe and check end: the one line that gets what is missing.
+    const fix = fixLine(report.notGranted, fixTargetFor(context, granted.token, requested));
+    if (fix !== undefined) deps.io.out.write(`\n${fix}\n`);
   }
   if (report.notGranted.length > 0) {
-    throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')}.`, { hint: addScopeHint(context, report.notGranted) });
+    throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')}.`);
   }
   return ExitCode.ok;
 }
@@ -112,9 +119,6 @@ function recordedEvidence(evidenced: Readonly<Record<string, string>> | undefine
   }
   return kept;
 }
-
-const addScopeHint = (context: CommandContext, missing: readonly string[]): string =>
-  `To ask for them: scopes login${context.resolved.name === 'default' ? '' : ` --profile ${context.resolved.name}`} --add-scope "${missing.join(' ')}"`;
 
 /** Granted scopes of `--token`: a JWT's claims, else introspection where the profile offers it. */
 async function grantedFromToken(context: CommandContext, flag: string, read: (value: unknown) => string[]): Promise<Granted> {
@@ -131,10 +135,10 @@ async function grantedFromToken(context: CommandContext, flag: string, read: (va
       claims.claim === null
         ? 'The token carries no scope claim (scope, scp or roles); some providers then grant full access.'
         : `Read from the "${claims.claim}" claim, without verifying the signature (see scopes inspect --verify).`;
-    return { scopes: read(claims.scopes), source: 'jwt', assumed: false, note };
+    return { scopes: read(claims.scopes), source: 'jwt', assumed: false, note, token };
   }
   const introspected = await introspectScopes(context, token);
-  if (introspected !== undefined) return { scopes: read(introspected), source: 'introspection', assumed: false };
+  if (introspected !== undefined) return { scopes: read(introspected), source: 'introspection', assumed: false, token };
   const what =
     decoded.format === 'jwe'
       ? 'The token is encrypted (JWE): its claims cannot be read here'

@@ -9,6 +9,7 @@ import { ExitCode } from '../errors.js';
 import { styleFor } from '../render/style.js';
 import { commandContext } from './context.js';
 import { renderSteps, runDiscovery } from './login-resource.js';
+import { jsonText } from '../render/json.js';
 
 export interface DiscoverOptions {
   readonly url: string;
@@ -23,7 +24,7 @@ export async function runDiscover(deps: Deps, globals: GlobalOptions, options: D
   const found = outcome.discovery;
   if (globals.json) {
     deps.io.out.write(
-      `${JSON.stringify({
+      jsonText(deps.io.out, {
         resource: options.url,
         steps: outcome.steps,
         result: found
@@ -40,7 +41,7 @@ export async function runDiscover(deps: Deps, globals: GlobalOptions, options: D
             }
           : null,
         error: outcome.failure ? { code: outcome.failure.code, message: outcome.failure.message, ...(outcome.failure.hint ? { hint: outcome.failure.hint } : {}), exitCode: outcome.failure.exitCode } : null,
-      })}\n`,
+      }),
     );
     if (outcome.failure) deps.io.err.write(`error: ${outcome.failure.message}\n${outcome.failure.hint ? `${outcome.failure.hint}\n` : ''}`);
     return outcome.failure ? outcome.failure.exitCode : ExitCode.ok;

@@ -17,6 +17,7 @@ import { checkTransport } from '../io/transport.js';
 import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
+import { jsonText } from '../render/json.js';
 
 export interface InspectOptions {
   /** The token, `-` for stdin, or undefined for SCOPES_TOKEN / the profile's tokens. */
@@ -208,7 +209,7 @@ export async function runInspect(deps: Deps, globals: GlobalOptions, options: In
   const write = (text: string) => (options.showToken ? (deps.io.out.writeSecret ?? deps.io.out.write) : deps.io.out.write)(text);
   if (globals.json) {
     const [first, ...rest] = inspections.map((inspection) => inspectionJson(inspection, options.showToken, deps.now()));
-    write(`${JSON.stringify(rest.length ? { ...first, idToken: rest[0] } : first)}\n`);
+    write(jsonText(deps.io.out, rest.length ? { ...first, idToken: rest[0] } : first));
   } else {
     const style = styleFor(deps.io.out);
     write(inspections.map((inspection) => renderInspection(inspection, options.showToken, deps.now(), style)).join('\n'));

@@ -10,19 +10,23 @@ import { parseScopes, unionScopes } from '../core/scopes.js';
 import { compileRules } from '../providers/index.js';
 import { fillLoginTemplate, type FilledTemplate } from '../providers/login.js';
 import type { Deps, GlobalOptions } from '../deps.js';
-import { AuthError, ExitCode, MissingScopeError, UsageError } from '../errors.js';
+import { excerpt } from '../core/challenges.js';
+import { describeExpiry } from '../core/time.js';
+import { AuthError, CancelledError, ExitCode, MissingScopeError, UsageError } from '../errors.js';
 import { saveProfileFields } from '../io/config.js';
 import { startCallbackListener, type Callback, type CallbackListener, type CallbackPage } from '../io/loopback.js';
 import { client, connect, translateOAuthError, type TokenResponse } from '../io/oauth.js';
 import type { Configuration } from 'openid-client';
 import { readSessionState, writeSessionState } from '../io/state.js';
 import { grantJson, renderGrant } from '../render/grant.js';
+import { shellWord } from '../render/probe.js';
 import { styleFor } from '../render/style.js';
 import { fitLine, widthOf } from '../render/table.js';
 import { clientSecret, credentialKey, resolveStorage, withCredentialLock } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
 import { prepareResourceLogin, startsFromResource } from './login-resource.js';
 import { checkScopesBeforeBrowser, warnUnlistedSaved, explainInvalidScope, keepOrWarnDropped, loginLine, resourceProfileFields, supportedScopes, withoutImplied } from './login-checks.js';
+import { jsonText } from '../render/json.js';
 
 export interface LoginOptions {
   readonly issuer?: string | undefined;
@@ -83,6 +87,40 @@ function effectiveProfile(saved: Profile, options: LoginOptions, requested: read
     ...(Object.keys(options.params).length ? { authorizationParams: { ...saved.authorizationParams, ...options.params } } : {}),
     scopes: requested,
   };
+}
+
+/** The --timeout default of the commander layer: not repeated in a retry line. */
+const DEFAULT_TIMEOUT_SECONDS = 300;
+
+/**
+ * This login's command line, to repeat in a hint after a failure: a failed login saves nothing, so on a first login
+ * `scopes login` alone would only say "No issuer". Every flag given is repeated, shell-quoted.
+ */
+export function loginCommandLine(profileName: string, options: LoginOptions, globals: Pick<GlobalOptions, 'config'> = {}): string {
+  const words = ['scopes', 'login'];
+  const flag = (name: string, value: string | undefined) => {
+    if (value !== undefined) words.push(name, shellWord(value));
+  };
+  if (profileName !== 'default') flag('--profile', profileName);
+  flag('--config', globals.config);
+  flag('--issuer', options.issuer);
+  flag('--client-id', options.clientId);
+  for (const value of options.scope) flag('--scope', value);
+  for (const value of options.addScope) flag('--add-scope', value);
+  for (const value of options.resource) flag('--resource', value);
+  flag('--audience', options.audience);
+  for (const [key, value] of Object.entries(options.params)) flag('--param', `${key}=${value}`);
+  flag('--redirect-uri', options.redirectUri);
+  if (options.device) words.push('--device');
+  if (options.manual) words.push('--manual');
+  if (!options.browser) words.push('--no-browser');
+  if (options.timeoutSeconds !== DEFAULT_TIMEOUT_SECONDS) flag('--timeout', String(options.timeoutSeconds));
+  flag('--storage', options.storage);
+  if (options.strict) words.push('--strict');
+  if (options.force) words.push('--force');
+  if (options.keepOidc) words.push('--keep-oidc');
+  if (options.allowNoPkceMetadata) words.push('--allow-no-pkce-metadata');
+  return words.join(' ');
 }
 
 const OFFLINE_HINT =
@@ -171,12 +209,16 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
   const typed = parseScopes([...given.scope, ...given.addScope]).filter((scope) => !exempt.includes(scope));
   checkScopesBeforeBrowser(context, requested.filter((scope) => typed.includes(scope)), supported, Boolean(options.force), line);
   warnUnlistedSaved(context, requested.filter((scope) => !typed.includes(scope) && !exempt.includes(scope)), supported);
-  const flow = { context, config, profile, requested, options };
+  const retry = loginCommandLine(context.resolved.name, given, globals);
+  const interrupt = watchInterrupt(deps);
+  const flow = { context, config, profile, requested, options, retry, interrupt };
   let started: FlowResult;
   try {
     started = options.device ? await deviceFlow(flow) : await codeFlow(flow);
   } catch (error) {
     throw explainInvalidScope(error, requested, supported, line);
+  } finally {
+    interrupt.stop();
   }
   const { tokens, respond } = started;
   try {
@@ -245,7 +287,8 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
     respond(successPage(context.resolved.name, profile.issuer ?? profile.tokenEndpoint ?? '', report));
 
     const refreshHint = requested.includes('offline_access') && !tokens.refresh_token ? OFFLINE_HINT : undefined;
-    printResult(context, report, { profile, storage: store.description, storageKind, expiresAt, refreshToken: Boolean(tokens.refresh_token), refreshHint });
+    const account = accountOf(idTokenClaims);
+    printResult(context, report, { profile, storage: store.description, storageKind, expiresAt, refreshToken: Boolean(tokens.refresh_token), refreshHint, account });
     if (options.strict && report.notGranted.length > 0) {
       throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')} (--strict).`);
     }
@@ -285,6 +328,9 @@ interface FlowInput {
   readonly profile: Profile;
   readonly requested: readonly string[];
   readonly options: LoginOptions;
+  /** This login's command line, for the hints of a failure. */
+  readonly retry: string;
+  readonly interrupt: InterruptWatch;
 }
 
 interface FlowResult {
@@ -306,7 +352,7 @@ function requestParameters(profile: Profile, requested: readonly string[]): URLS
 }
 
 /** Authorization code + PKCE on the loopback listener (RFC 6749 §4.1, RFC 7636, RFC 8252). */
-async function codeFlow({ context, config, profile, requested, options }: FlowInput): Promise<FlowResult> {
+async function codeFlow({ context, config, profile, requested, options, retry, interrupt }: FlowInput): Promise<FlowResult> {
   const metadata = config.serverMetadata();
   if (!metadata.authorization_endpoint) throw new UsageError('The server has no authorization endpoint: set `authorizationEndpoint` in the profile.');
   const methods = metadata.code_challenge_methods_supported;
@@ -330,7 +376,7 @@ async function codeFlow({ context, config, profile, requested, options }: FlowIn
     if (nonce) parameters.set('nonce', nonce);
     const url = client.buildAuthorizationUrl(config, parameters);
 
-    const callbacks = await waitForCallbacks(context, listener, url.href, options, state);
+    const callbacks = await waitForCallbacks(context, listener, url.href, options, state, retry, interrupt);
     try {
       for (;;) {
         const callback = await callbacks.next();
@@ -351,7 +397,7 @@ async function codeFlow({ context, config, profile, requested, options }: FlowIn
             },
           };
         } catch (error) {
-          const failure = explainFailure(translateOAuthError(error, 'the login'), requested);
+          const failure = explainFailure(translateOAuthError(error, 'the login'), requested, retry);
           if (isUnredeemableCode(error)) {
             // The state is no secret from a local process (it is on $BROWSER's command line): a forged callback with it
             // and a made-up code must not end the login. Its sender gets an error page; the real browser may still come.
@@ -412,7 +458,7 @@ function strayCounter(context: CommandContext): { note: (reason: string) => void
 }
 
 /** The device authorization grant (RFC 8628): a code to enter on another device; openid-client polls. */
-async function deviceFlow({ context, config, profile, requested, options }: FlowInput): Promise<FlowResult> {
+async function deviceFlow({ context, config, profile, requested, options, retry, interrupt }: FlowInput): Promise<FlowResult> {
   const { deps } = context;
   if (!config.serverMetadata().device_authorization_endpoint) {
     throw new UsageError('The server offers no device authorization endpoint (RFC 8628): log in without --device, or with --manual.');
@@ -421,7 +467,7 @@ async function deviceFlow({ context, config, profile, requested, options }: Flow
   try {
     device = await client.initiateDeviceAuthorization(config, requestParameters(profile, requested));
   } catch (error) {
-    throw explainFailure(translateOAuthError(error, 'the device authorization request'), requested);
+    throw explainFailure(translateOAuthError(error, 'the device authorization request'), requested, retry);
   }
   const err = styleFor(deps.io.err);
   // Google historically sent verification_url (RFC 8628 names it verification_uri).
@@ -435,19 +481,25 @@ async function deviceFlow({ context, config, profile, requested, options }: Flow
   const expiresIn = typeof device.expires_in === 'number' ? device.expires_in : options.timeoutSeconds;
   const seconds = Math.min(options.timeoutSeconds, expiresIn);
   context.info(err.dim(`Waiting for the code to be entered (${seconds} s; polling every ${device.interval ?? 5} s, slower if the server asks)…`));
-  const stopTicker = elapsedTicker(context, seconds);
+  const stopTicker = elapsedTicker(context, seconds, 'waiting for the code to be entered');
+  // Ctrl-C must stop the polling too, or its timers would keep the process alive after "cancelled".
+  const cancel = new AbortController();
   try {
-    const tokens = await client.pollDeviceAuthorizationGrant(config, device, tokenParameters(profile), { signal: AbortSignal.timeout(seconds * 1000) });
+    const polling = client.pollDeviceAuthorizationGrant(config, device, tokenParameters(profile), {
+      signal: AbortSignal.any([AbortSignal.timeout(seconds * 1000), cancel.signal]),
+    });
+    const tokens = await interrupt.until(polling, () => cancel.abort());
     return { tokens, respond: () => undefined };
   } catch (error) {
     // openid-client wraps the abort of its polling signal in a ClientError whose cause is the DOMException.
     const names = [(error as Error)?.name, ((error as Error)?.cause as Error | undefined)?.name];
+    if (error instanceof CancelledError) throw error;
     if (names.includes('TimeoutError') || names.includes('AbortError')) {
-      throw new AuthError('timeout', `Nobody entered the code within ${seconds} s.`, { hint: 'Run `scopes login --device` again (raise --timeout if you need longer).' });
+      throw new AuthError('timeout', `Nobody entered the code within ${seconds} s.`, { hint: `Run it again (raise --timeout if you need longer):\n  ${retry}` });
     }
-    const failure = explainFailure(translateOAuthError(error, 'the device login'), requested);
+    const failure = explainFailure(translateOAuthError(error, 'the device login'), requested, retry);
     if (failure instanceof AuthError && failure.code === 'expired_token') {
-      throw new AuthError('expired_token', 'The device code expired before it was entered.', { hint: 'Run `scopes login --device` again.', cause: error });
+      throw new AuthError('expired_token', 'The device code expired before it was entered.', { hint: `Run it again:\n  ${retry}`, cause: error });
     }
     throw failure;
   } finally {
@@ -463,11 +515,17 @@ function tokenParameters(profile: Profile): URLSearchParams {
 }
 
 /** Turns the provider's error into a message a user can act on. */
-function explainFailure(error: AuthError | Error, requested: readonly string[]): Error {
+function explainFailure(error: AuthError | Error, requested: readonly string[], retry: string): Error {
   if (!(error instanceof AuthError)) return error;
   switch (error.code) {
     case 'access_denied':
-      return new AuthError('access_denied', `The login was declined (access_denied)${describe(error)}.`, { hint: 'Run `scopes login` again and allow access to continue.', cause: error });
+      return new AuthError('access_denied', `The login was declined (access_denied)${describe(error)}.`, { hint: `To try again, and allow access:\n  ${retry}`, cause: error });
+    case 'invalid_client':
+    case 'unauthorized_client':
+      return new AuthError(error.code, `The server does not accept this client (${error.code})${describe(error)}.`, {
+        hint: `Check the client id (and, for a confidential client, its secret) against the registration at the provider, then:\n  ${retry}`,
+        cause: error,
+      });
     case 'invalid_scope':
       return new AuthError('invalid_scope', `The server rejected the requested scopes (invalid_scope)${describe(error)}.\nAsked for: ${requested.join(' ') || '(none)'}`, {
         hint: 'A scope may be misspelt, unknown to this server, or not allowed for this client: check its registration, or ask for fewer scopes.',
@@ -493,21 +551,55 @@ interface CallbackStream {
  * Shows the URL (and opens it), then hands out callbacks until the one deadline of --timeout: a login that refuses a
  * forged callback keeps waiting for the rest of the same time, not for a new one.
  */
-async function waitForCallbacks(context: CommandContext, listener: CallbackListener, url: string, options: LoginOptions, state: string): Promise<CallbackStream> {
+async function waitForCallbacks(
+  context: CommandContext,
+  listener: CallbackListener,
+  url: string,
+  options: LoginOptions,
+  state: string,
+  retry: string,
+  interrupt: InterruptWatch,
+): Promise<CallbackStream> {
   const { deps } = context;
   const err = styleFor(deps.io.err);
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   context.info(`Open this URL in a browser to log in:\n\n  ${url}\n`);
+  const seconds = options.timeoutSeconds;
   let stopTicker = () => undefined as void;
+  let browserFailed: string | undefined;
+  const clearTickerLine = () => {
+    if (deps.io.err.isTTY) deps.io.err.write('\r\u001b[K');
+  };
   if (!options.manual) {
     if (options.browser) {
       const opened = await deps.openBrowser(url);
       if (opened.opened) context.info(err.dim(`Opened it with ${opened.detail}.`));
       else context.info(`${err.warn('No browser was opened:')} ${opened.detail}. Open the URL yourself; on a machine without a browser, \`scopes login --manual\` (paste the redirected URL back) or --device may suit better.`);
+      // A $BROWSER that fails (a typo, a browser that is not installed) exits non-zero at once: say so while there is
+      // still time to open the URL by hand, instead of leaving the user to wait for the timeout.
+      void opened.exited?.then(({ code, signal }) => {
+        if (code === 0 || (code === null && signal === null)) return;
+        browserFailed = code === null ? `$BROWSER was ended by ${signal}` : `$BROWSER exited with status ${code}`;
+        clearTickerLine();
+        context.warn(`${browserFailed}: the login page may not have opened. Open the URL above yourself.`);
+      });
     }
-    context.info(err.dim(`Waiting for the browser to come back to ${listener.redirectUri} (timeout ${options.timeoutSeconds} s, Ctrl-C to cancel)…`));
-    stopTicker = elapsedTicker(context, options.timeoutSeconds);
+    context.info(err.dim(`Waiting for the browser to come back to ${listener.redirectUri} (timeout ${seconds} s, Ctrl-C to cancel)…`));
+    stopTicker = elapsedTicker(context, seconds, 'waiting for the browser');
   }
+  const timedOut = (): AuthError =>
+    options.manual
+      ? new AuthError('timeout', `Nobody finished the login within ${seconds} s: no redirected URL was pasted.`, { hint: `To try again (raise --timeout if you need longer):\n  ${retry}` })
+      : new AuthError('timeout', `Nobody finished the login within ${seconds} s: nothing came back to ${listener.redirectUri}.`, {
+          hint: [
+            'Likely causes:',
+            ...(browserFailed ? [`  - ${browserFailed}, so the login page probably never opened;`] : []),
+            '  - the browser shows an error page from the server: a wrong client id, or a redirect URI the client does not',
+            `    allow (this login used ${listener.redirectUri}; register http://127.0.0.1/callback with any port, or pass --redirect-uri);`,
+            '  - the login was left unfinished in the browser.',
+            `To try again (raise --timeout if you need longer):\n  ${retry}`,
+          ].join('\n'),
+        });
   // One outstanding read per source: a second listener.next() or readLine() would swallow what the first awaits.
   let fromListener: Promise<Callback> | undefined;
   let fromPaste: Promise<Callback> | undefined;
@@ -518,7 +610,8 @@ async function waitForCallbacks(context: CommandContext, listener: CallbackListe
       const listened = fromListener.then((callback) => ({ callback, source: 'listener' as const }));
       const pasted = fromPaste?.then((callback) => ({ callback, source: 'paste' as const }));
       const remaining = Math.max(0, (deadline - Date.now()) / 1000);
-      const won = await raceWithTimeout(Promise.race(pasted ? [listened, pasted] : [listened]), remaining, options.timeoutSeconds);
+      // Interrupted inside the race, so that Ctrl-C settles it and its timer is cleared (or the process would linger).
+      const won = await raceWithTimeout(interrupt.until(Promise.race(pasted ? [listened, pasted] : [listened])), remaining, timedOut);
       if (won.source === 'listener') fromListener = undefined;
       else fromPaste = undefined;
       return won.callback;
@@ -527,8 +620,51 @@ async function waitForCallbacks(context: CommandContext, listener: CallbackListe
   };
 }
 
+/**
+ * Ctrl-C for the whole interactive part of a login. Installed before anything is printed, so that a Ctrl-C pressed as
+ * soon as "Waiting…" shows is ours and not the default kill; a wait started after a Ctrl-C ends at once.
+ */
+export interface InterruptWatch {
+  /** Rejects with CancelledError on Ctrl-C while `promise` is pending; `onCancel` stops the work behind it. */
+  until<T>(promise: Promise<T>, onCancel?: () => void): Promise<T>;
+  stop(): void;
+}
+
+const cancelled = () => new CancelledError('Login cancelled (Ctrl-C); nothing was saved.');
+
+export function watchInterrupt(deps: Deps): InterruptWatch {
+  let interrupted = false;
+  const waiting = new Set<() => void>();
+  const stop = deps.onInterrupt?.(() => {
+    interrupted = true;
+    for (const cancel of [...waiting]) cancel();
+  });
+  return {
+    until: async (promise, onCancel) => {
+      if (interrupted) {
+        onCancel?.();
+        throw cancelled();
+      }
+      let cancel: () => void = () => undefined;
+      const interruption = new Promise<never>((_, reject) => {
+        cancel = () => {
+          onCancel?.();
+          reject(cancelled());
+        };
+      });
+      waiting.add(cancel);
+      try {
+        return await Promise.race([promise, interruption]);
+      } finally {
+        waiting.delete(cancel);
+      }
+    },
+    stop: () => stop?.(),
+  };
+}
+
 /** On a terminal, a line that counts the seconds waited, so a stalled login does not look like a hung one. */
-function elapsedTicker(context: CommandContext, timeoutSeconds: number): () => void {
+function elapsedTicker(context: CommandContext, timeoutSeconds: number, label: string): () => void {
   const err = context.deps.io.err;
   if (!err.isTTY) return () => undefined;
   const started = Date.now();
@@ -536,7 +672,7 @@ function elapsedTicker(context: CommandContext, timeoutSeconds: number): () => v
   let frame = 0;
   const timer = setInterval(() => {
     const waited = Math.floor((Date.now() - started) / 1000);
-    err.write(`\r${fitLine(`${frames[frame++ % frames.length]} waiting for the browser: ${waited} s of ${timeoutSeconds} s`, widthOf(err))}`);
+    err.write(`\r${fitLine(`${frames[frame++ % frames.length]} ${label}: ${waited} s of ${timeoutSeconds} s`, widthOf(err))}`);
   }, 250);
   timer.unref();
   return () => {
@@ -545,13 +681,10 @@ function elapsedTicker(context: CommandContext, timeoutSeconds: number): () => v
   };
 }
 
-async function raceWithTimeout<T>(promise: Promise<T>, seconds: number, shownSeconds = seconds): Promise<T> {
+async function raceWithTimeout<T>(promise: Promise<T>, seconds: number, timedOut: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new AuthError('timeout', `Nobody finished the login within ${shownSeconds} s.`, { hint: 'Run `scopes login` again (raise --timeout if you need longer).' })),
-      seconds * 1000,
-    );
+    timer = setTimeout(() => reject(timedOut()), seconds * 1000);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -592,17 +725,46 @@ async function pastedCallback(context: CommandContext, listener: CallbackListene
   }
 }
 
+/** Who logged in, from the id token's claims (the server's word, so shortened and with control characters shown). */
+export interface Account {
+  readonly sub: string;
+  readonly email?: string;
+  readonly preferredUsername?: string;
+}
+
+export function accountOf(claims: Record<string, unknown> | null): Account | undefined {
+  if (claims === null || typeof claims.sub !== 'string') return undefined;
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? excerpt(value, 120) : undefined);
+  const email = text(claims.email);
+  const preferredUsername = text(claims.preferred_username);
+  return { sub: excerpt(claims.sub, 120), ...(email ? { email } : {}), ...(preferredUsername ? { preferredUsername } : {}) };
+}
+
+/** "alice <alice@example.com> (sub 248289761001)": the names a person knows first, the stable subject last. */
+export function describeAccount(account: Account): string {
+  const names = [account.preferredUsername, account.email && account.email !== account.preferredUsername ? `<${account.email}>` : undefined].filter(Boolean);
+  return names.length ? `${names.join(' ')} (sub ${account.sub})` : `sub ${account.sub}`;
+}
+
 function printResult(
   context: CommandContext,
   report: GrantReport,
-  info: { profile: Profile; storage: string; storageKind: StorageKind; expiresAt: number | undefined; refreshToken: boolean; refreshHint: string | undefined },
+  info: {
+    profile: Profile;
+    storage: string;
+    storageKind: StorageKind;
+    expiresAt: number | undefined;
+    refreshToken: boolean;
+    refreshHint: string | undefined;
+    account: Account | undefined;
+  },
 ): void {
   const { deps, globals } = context;
   if (info.refreshHint) context.warn(info.refreshHint);
   if (globals.json) {
     const { requested, granted, notGranted, extra } = grantJson(report);
     deps.io.out.write(
-      `${JSON.stringify({
+      jsonText(deps.io.out, {
         profile: context.resolved.name,
         issuer: info.profile.issuer ?? info.profile.tokenEndpoint,
         requested,
@@ -614,17 +776,20 @@ function printResult(
         expiresAt: info.expiresAt === undefined ? null : new Date(info.expiresAt * 1000).toISOString(),
         refreshToken: info.refreshToken,
         storage: info.storageKind,
-      })}\n`,
+        account: info.account ?? null,
+      }),
     );
     return;
   }
   const out = styleFor(deps.io.out);
   const lines = [
     `${out.ok('Logged in')} to ${info.profile.issuer ?? info.profile.tokenEndpoint} as profile ${out.bold(context.resolved.name)}.`,
+    ...(info.account ? [`Signed in as ${out.bold(describeAccount(info.account))}.`] : []),
     '',
     renderGrant(report, out, widthOf(deps.io.out)),
   ];
-  const expiry = info.expiresAt === undefined ? 'no expiry given' : `expires ${new Date(info.expiresAt * 1000).toISOString()}`;
+  const expiry =
+    info.expiresAt === undefined ? 'no expiry given' : `${describeExpiry(info.expiresAt, deps.now())} (${new Date(info.expiresAt * 1000).toISOString()})`;
   lines.push(`Access token ${expiry}; ${info.refreshToken ? `refresh token stored in the ${info.storage}` : 'no refresh token'}.`);
   if (report.notGranted.length) {
     const profileFlag = context.resolved.name === 'default' ? '' : ` --profile ${context.resolved.name}`;

@@ -8,6 +8,8 @@ import type { CredentialKey } from '../io/store/types.js';
 import { styleFor } from '../render/style.js';
 import { clientSecret, credentialKey, resolveStorage, withCredentialLock, type OutcomeRecord } from '../session.js';
 import { commandContext, type CommandContext } from './context.js';
+import { jsonText } from '../render/json.js';
+import { describeExpiry } from '../core/time.js';
 
 export interface LogoutOptions {
   readonly all: boolean;
@@ -40,7 +42,7 @@ export async function runLogout(deps: Deps, globals: GlobalOptions, options: Log
   for (const target of targets) results.push(await logoutOne(context, target.name, target.profile, options));
 
   if (globals.json) {
-    deps.io.out.write(`${JSON.stringify({ profiles: results })}\n`);
+    deps.io.out.write(jsonText(deps.io.out, { profiles: results }));
     return ExitCode.ok;
   }
   const style = styleFor(deps.io.out);
@@ -98,15 +100,21 @@ async function revokeAndDelete(context: CommandContext, { name, profile, key, st
     try {
       const oauth = await import('../io/oauth.js');
       const config = await oauth.connect(profile, { fetch: deps.fetch, clientSecret: clientSecret(profile, deps) });
+      const lasts = untilExpiry(secrets?.refreshToken ? undefined : secrets?.expiresAt, deps.now());
       if (!config.serverMetadata().revocation_endpoint) {
-        result.revocationNote = 'the server offers no revocation endpoint';
-        context.warn(`Profile "${name}": the server offers no revocation endpoint; the token stays valid there until it expires.`);
+        // Said once, in the result line: nothing failed, there is just no way to revoke here.
+        result.revocationNote = `the server offers no revocation endpoint (the token stays valid there ${lasts})`;
       } else {
         try {
           await oauth.client.tokenRevocation(config, token, { token_type_hint: secrets?.refreshToken ? 'refresh_token' : 'access_token' });
           result.revoked = true;
         } catch (error) {
-          throw oauth.translateOAuthError(error, 'the revocation');
+          const translated = oauth.translateOAuthError(error, 'the revocation');
+          // RFC 7009 §2.2.1: a server that does not revoke this kind of token (oidc-provider: "Structured JWT Tokens
+          // cannot be revoked") says unsupported_token_type. With no refresh token held that is not a failure: there
+          // was nothing it could revoke.
+          if (translated.code !== 'unsupported_token_type' || secrets?.refreshToken) throw translated;
+          result.revocationNote = `nothing to revoke: no refresh token is held, and the server does not revoke this access token (it stays valid ${lasts})`;
         }
       }
     } catch (error) {
@@ -123,6 +131,13 @@ async function revokeAndDelete(context: CommandContext, { name, profile, key, st
   await outcome.clear();
   result.deleted = Boolean(secrets || state);
   return result;
+}
+
+/** "until it expires in 12 min", or "until it expires" when the expiry is not known. */
+function untilExpiry(expiresAt: number | undefined, now: Date): string {
+  if (expiresAt === undefined) return 'until it expires';
+  const text = describeExpiry(expiresAt, now);
+  return text.startsWith('expires ') ? `until it ${text}` : `until it expires (${text})`;
 }
 
 export const logoutAction = (deps: Deps, globalsOf: (command: Command, deps: Deps) => GlobalOptions) => (command: Command) => {

@@ -10,6 +10,7 @@ import { readBoundedFile } from '../io/bounded.js';
 import { commandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
 import { credentialNotes, endpointsFor, loadScopeDocument, type Credential, type LoadedDocument } from './shared.js';
+import { jsonText } from '../render/json.js';
 
 
 export interface MinimalOptions {
@@ -185,7 +186,7 @@ export async function runMinimal(deps: Deps, globals: GlobalOptions, options: Mi
     const served = (scope: string): string[] =>
       endpoints.filter((endpoint) => satisfies([scope], endpoint.required, rules).satisfied && !endpoint.required.some((group) => group.length === 0)).map((endpoint) => `${endpoint.method} ${endpoint.path}`);
     deps.io.out.write(
-      `${JSON.stringify({
+      jsonText(deps.io.out, {
         scopes: result.scopes,
         endpoints: endpoints.map((endpoint) => ({
           method: endpoint.method,
@@ -209,7 +210,7 @@ export async function runMinimal(deps: Deps, globals: GlobalOptions, options: Mi
                 ...(granted === undefined ? {} : { granted: granted.scopes, unneeded: granted.unneeded }),
               },
             }),
-      })}\n`,
+      }),
     );
   } else {
     deps.io.out.write(`${result.scopes.join(' ')}\n`);

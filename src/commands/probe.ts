@@ -17,7 +17,9 @@ import { fitLine, widthOf } from '../render/table.js';
 import { styleFor } from '../render/style.js';
 import { commandContext, type CommandContext } from './context.js';
 import { compileMerged, ruleFlags } from './rules.js';
-import { loadScopeDocument, resolveToken, type LoadedDocument } from './shared.js';
+import { fixLine } from '../render/fix.js';
+import { fixTargetFor, loadScopeDocument, resolveToken, type LoadedDocument } from './shared.js';
+import { jsonText } from '../render/json.js';
 
 export interface ProbeCommandOptions {
   readonly urls: readonly string[];
@@ -86,8 +88,10 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   });
   if (progress) deps.io.err.write('\r\u001b[K');
 
-  const report = { results, missing: scopesToAdd(results, token.granted, rules), granted: token.known ? token.granted : null, profile: context.resolved.name, api };
-  if (globals.json) deps.io.out.write(`${JSON.stringify(probeJson(report))}\n`);
+  const missing = scopesToAdd(results, token.granted, rules);
+  const fix = fixLine(missing, fixTargetFor(context, options.token === undefined ? undefined : token.token, token.granted));
+  const report = { results, missing, granted: token.known ? token.granted : null, profile: context.resolved.name, api, fix };
+  if (globals.json) deps.io.out.write(jsonText(deps.io.out, probeJson(report)));
   else deps.io.out.write(renderProbe(report, styleFor(deps.io.out), widthOf(deps.io.out)));
   options.onResults?.(results);
   if (options.login) {
@@ -97,7 +101,7 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
   }
 
   if (results.every((result) => result.outcome === 'error')) {
-    context.info(`${results.length === 1 ? 'The endpoint' : `None of the ${results.length} endpoints`} could be probed.`);
+    context.info(results.length === 1 ? 'The endpoint could not be probed.' : `None of the ${results.length} endpoints could be probed.`);
     return ExitCode.network;
   }
   const lacking = results.some((result) => result.missing.length > 0 || result.outcome === 'missing_scope');

@@ -175,3 +175,31 @@ export async function introspectScopes(context: CommandContext, token: string): 
   }
   return introspected.scopes;
 }
+
+/**
+ * Whom a fix line should address: the profile, unless the token was given (--token) and its claims do not show it was
+ * issued by the profile's issuer to the profile's client. A foreign token's fix must not name an unrelated profile.
+ * @param given the token passed with --token, or undefined when the profile's own token was used.
+ * @param keep scopes a login of its own should ask for besides the missing ones (what the token was asked or has).
+ */
+export function fixTargetFor(context: CommandContext, given: string | undefined, keep: readonly string[]): import('../render/fix.js').FixTarget {
+  const profileTarget = { kind: 'profile', profile: context.resolved.name } as const;
+  if (given === undefined) return profileTarget;
+  let claims: Record<string, unknown> | undefined;
+  try {
+    const decoded = decodeToken(given);
+    if (decoded.format === 'jwt') claims = decoded.claims as Record<string, unknown>;
+  } catch {
+    claims = undefined;
+  }
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const issuer = text(claims?.iss);
+  // RFC 9068 access tokens carry client_id; id-token-shaped ones azp; some providers cid (Okta) or appid (Entra v1).
+  const clientId = text(claims?.client_id) ?? text(claims?.azp) ?? text(claims?.cid) ?? text(claims?.appid);
+  const profile = context.resolved.profile;
+  const profileIssuer = profile.issuer ?? profile.tokenEndpoint;
+  const sameIssuer = issuer !== undefined && profileIssuer !== undefined && issuer.replace(/\/+$/, '') === profileIssuer.replace(/\/+$/, '');
+  const sameClient = clientId === undefined || clientId === profile.clientId;
+  if (sameIssuer && sameClient && profile.clientId !== undefined) return profileTarget;
+  return { kind: 'foreign', issuer, clientId, keep };
+}

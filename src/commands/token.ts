@@ -21,7 +21,7 @@ export async function runToken(deps: Deps, globals: GlobalOptions, options: Toke
     : await getAccessToken({ deps, profileName: context.resolved.name, profile: context.resolved.profile, warn: context.warn, trace: context.trace }, request);
   // The one output whose purpose is a secret: past the redaction layer, on purpose.
   const write = (text: string) => (deps.io.out.writeSecret ?? deps.io.out.write)(text);
-  write(formatToken(token, globals.json));
+  write(formatToken(token, globals.json, deps.io.out.isTTY));
   return ExitCode.ok;
 }
 

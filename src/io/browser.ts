@@ -19,9 +19,11 @@ export async function openBrowser(url: string, env: Env): Promise<BrowserResult>
     return await new Promise<BrowserResult>((resolve) => {
       const child = spawn('/bin/sh', ['-c', `${command} "$1"`, 'sh', url], { stdio: 'ignore', detached: true, env: { ...process.env, ...env } });
       child.once('error', (error) => resolve({ opened: false, detail: `$BROWSER failed: ${error.message}` }));
+      // Listened for before it can happen; unref'd, so a browser that stays open never keeps scopes running.
+      const exited = new Promise<{ code: number | null; signal: string | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
       child.once('spawn', () => {
         child.unref();
-        resolve({ opened: true, detail: '$BROWSER' });
+        resolve({ opened: true, detail: '$BROWSER', exited });
       });
     });
   }

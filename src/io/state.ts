@@ -23,6 +23,11 @@ export interface SessionState {
   readonly idToken?: boolean;
   readonly lastLogin: string;
   readonly lastRefresh?: string | undefined;
+  /**
+   * When the server last rejected the refresh token (`invalid_grant`): the session is over, and `status` says so
+   * instead of showing the refresh token as held. A later login or successful refresh writes the state without it.
+   */
+  readonly refreshRejectedAt?: string | undefined;
   readonly resource?: readonly string[] | undefined;
 }
 
@@ -58,4 +63,10 @@ export async function listSessionProfiles(stateDirectory: string): Promise<strin
   } catch {
     return [];
   }
+}
+
+/** Records that the server rejected the stored refresh token, so that `status` reports the session as ended. */
+export async function recordRefreshRejected(stateDirectory: string, profile: string, at: Date): Promise<void> {
+  const state = await readSessionState(stateDirectory, profile);
+  if (state) await writeSessionState(stateDirectory, { ...state, refreshRejectedAt: at.toISOString() });
 }

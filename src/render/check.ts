@@ -1,6 +1,5 @@
 import type { Requirement } from '../core/scopes.js';
 import type { ProbeResult } from '../probe/engine.js';
-import { addScopeCommand } from './probe.js';
 import type { Style } from './style.js';
 import { renderTable, type Cell, type Column, type Segment } from './table.js';
 
@@ -34,7 +33,8 @@ export interface CheckReport {
   /** With `--har`: the recording judged, and its requests that matched no operation (no query: secrets stay out). */
   readonly har?: { readonly file: string; readonly requests: number; readonly unmatched: readonly { method: string; url: string }[] };
   /** The scopes to add so every endpoint is satisfied (without those another implies), and the profile to add them to. */
-  readonly addScope?: { readonly scopes: readonly string[]; readonly profile: string };
+  /** The `To fix: …` line (render/fix.ts) that diff and probe end with too, when something is missing. */
+  readonly fix?: string | undefined;
 }
 
 const describeRequirement = (required: Requirement): string =>
@@ -83,9 +83,6 @@ export function renderCheck(report: CheckReport, style: Style, width?: number): 
       ? style.ok(`All ${total} endpoints are satisfied by the granted scopes.`)
       : style.bad(`${failing} of ${total} endpoints are not satisfied by the granted scopes.`),
   );
-  // The same line probe prints; login turns it into the union of what the profile holds and these.
-  const fix = report.addScope ? addScopeCommand(report.addScope.scopes, report.addScope.profile) : undefined;
-  if (fix !== undefined) lines.push(`To fix: ${style.code(fix)}`);
   lines.push(style.dim(`Granted (${report.source}): ${report.granted.join(' ') || '(none)'}`));
   if (report.unused.length) {
     const text = `Granted but needed by no endpoint: ${report.unused.join(' ')}`;
@@ -125,7 +122,7 @@ export function checkJson(report: CheckReport) {
     document: report.document,
     ...(report.credential ? { credential: report.credential } : {}),
     ...(report.har ? { har: report.har } : {}),
-    ...(report.addScope?.scopes.length ? { addScope: addScopeCommand(report.addScope.scopes, report.addScope.profile) ?? null } : {}),
+    ...(report.fix === undefined ? {} : { addScope: report.fix.startsWith('To fix: scopes ') ? report.fix.slice('To fix: '.length) : null }),
   };
 }
 

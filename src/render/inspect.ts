@@ -57,6 +57,30 @@ export function inspectionJson(inspection: Inspection, showToken: boolean, now: 
   };
 }
 
+/**
+ * Providers known to offer no token introspection endpoint (RFC 7662) to their clients, so that `--introspect` would be
+ * a hint that cannot work. GitHub: its OAuth apps check tokens with `POST /applications/{client_id}/token`, not RFC
+ * 7662 (https://docs.github.com/en/rest/apps/oauth-applications#check-a-token).
+ * TODO(providers): this belongs with the provider's entry in src/providers/ once that registry exists.
+ */
+const WITHOUT_INTROSPECTION = new Set(['GitHub']);
+
+/**
+ * An OpenID Connect id token: it says who logged in and to which client, and never carries scopes (Core §2). Known by
+ * its label, or by what only an id token holds (nonce, at_hash, c_hash) when it has no scope claim either.
+ */
+export function isIdToken(inspection: Pick<Inspection, 'label' | 'decoded' | 'scopeClaim'>): boolean {
+  if (inspection.decoded.format !== 'jwt') return false;
+  if (inspection.label === 'id token') return true;
+  const { claims, header } = inspection.decoded;
+  if (inspection.scopeClaim !== null || String(header.typ ?? '').toLowerCase().endsWith('at+jwt')) return false;
+  return ['nonce', 'at_hash', 'c_hash'].some((name) => claims[name] !== undefined);
+}
+
+/** JSON for a terminal line: C1 controls (which JSON.stringify leaves raw and some terminals obey) made visible. */
+const safeJson = (value: unknown): string =>
+  (JSON.stringify(value) ?? String(value)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function describeKind(kind: OpaqueKind | null): string {
   return kind ? `${kind.provider} ${kind.description}` : 'no well-known prefix';
 }
@@ -85,7 +109,7 @@ export function renderInspection(inspection: Inspection, showToken: boolean, now
       note(`${style.warn('warning:')} this is an API key: it bypasses scope checks entirely; scopes apply to OAuth tokens only.`);
     }
     if (decoded.kind?.scopesVia) note(style.dim(`Its scopes can be read from ${decoded.kind.scopesVia}.`));
-    if (!inspection.introspection) {
+    if (!inspection.introspection && !(decoded.kind && WITHOUT_INTROSPECTION.has(decoded.kind.provider))) {
       note(style.dim('An opaque token says nothing about itself: ask the server with --introspect (RFC 7662).'));
     }
   }
@@ -123,6 +147,8 @@ function renderClaims(
   if (claims.client_id !== undefined) row('client', String(claims.client_id));
   if (inspection.scopeClaim) {
     row('scopes', `${inspection.scopes.join(' ') || '(empty)'} ${style.dim(`(from "${inspection.scopeClaim}")`)}`);
+  } else if (isIdToken(inspection)) {
+    row('scopes', style.dim('none, as for every id token: it says who logged in, the access token carries the scopes'));
   } else {
     row('scopes', style.warn('none: the token carries no scope claim (scope, scp or roles); some providers then grant full access'));
   }
@@ -139,8 +165,7 @@ function renderClaims(
     const relative = name === 'exp' ? describeExpiry(claims[name], now) : instant.relative;
     row(name, `${instant.iso}  ${name === 'exp' && instant.past ? style.warn(relative) : style.dim(relative)}`);
   }
-  row('header', JSON.stringify(header));
-  const shown = new Set<string>(['iss', 'aud', 'sub', 'client_id', 'scope', 'scp', 'roles', ...TIME_CLAIMS]);
-  const rest = Object.entries(claims).filter(([key]) => !shown.has(key));
-  if (rest.length) row('claims', JSON.stringify(Object.fromEntries(rest)));
+  row('header', safeJson(header));
+  // All of them, as the token has them: the rows above are a reading aid, not a filter.
+  row('claims', safeJson(claims));
 }

@@ -18,6 +18,8 @@ export interface ProbeReport {
   readonly profile: string;
   /** Base URL that endpoints are shown relative to. */
   readonly api?: string | undefined;
+  /** The `To fix: …` line (render/fix.ts), when the caller knows whose token it is; else the profile's --add-scope. */
+  readonly fix?: string | undefined;
 }
 
 const OUTCOME_TEXT: Readonly<Record<ProbeOutcome, string>> = {
@@ -181,10 +183,10 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
   out.push('');
   const count = (outcome: ProbeOutcome) => report.results.filter((result) => result.outcome === outcome).length;
   const endpoints = (n: number) => `${n} endpoint${n === 1 ? '' : 's'}`;
-  const fix = addScopeCommand(report.missing, report.profile);
+  const fix = report.fix ?? (addScopeCommand(report.missing, report.profile) === undefined ? undefined : `To fix: ${addScopeCommand(report.missing, report.profile)}`);
   if (report.missing.length > 0) {
     out.push(`${style.bad('Missing:')} ${display(report.missing.join(' '))}`);
-    if (fix !== undefined) out.push(`To fix: ${style.code(fix)}`);
+    if (fix !== undefined) out.push(fix.startsWith('To fix: scopes ') ? `To fix: ${style.code(fix.slice('To fix: '.length))}` : fix);
     const unsafe = report.missing.filter((scope) => !isScopeToken(scope));
     if (unsafe.length > 0) out.push(style.warn(`Left out of that command: ${unsafe.length} name(s) that are not valid scopes (RFC 6749 §3.3).`));
   }
@@ -235,7 +237,7 @@ export function probeJson(report: ProbeReport) {
       ...(result.confidence === undefined ? {} : { confidence: result.confidence }),
     })),
     missing: report.missing,
-    addScope: addScopeCommand(report.missing, report.profile) ?? null,
+    addScope: report.fix === undefined ? (addScopeCommand(report.missing, report.profile) ?? null) : report.fix.startsWith('To fix: scopes ') ? report.fix.slice('To fix: '.length) : null,
     granted: report.granted,
   };
 }

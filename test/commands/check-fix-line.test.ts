@@ -18,7 +18,9 @@ afterEach(async () => {
 });
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const tokenWith = (scope: string) => `${b64({ alg: 'RS256', typ: 'at+jwt' })}.${b64({ scope, exp: 4102444800 })}.c2ln`;
+// The profiles' own issuer and client: the token is theirs, so adding scopes to the profile is the fix.
+const tokenWith = (scope: string) =>
+  `${b64({ alg: 'RS256', typ: 'at+jwt' })}.${b64({ scope, exp: 4102444800, iss: 'https://auth.example.com', client_id: 'abc' })}.c2ln`;
 
 async function check(args: string[]) {
   const path = join(home, 'scopes.manifest.json');
@@ -34,6 +36,8 @@ async function check(args: string[]) {
       ],
     }),
   );
+  const profile = { issuer: 'https://auth.example.com', clientId: 'abc' };
+  await writeFile(join(home, 'scopes.config.json'), JSON.stringify({ profiles: { default: profile, work: profile } }));
   const deps = testDeps({ env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state') }, cwd: home });
   const code = await main(['check', '--manifest', path, '--token', tokenWith('usage:read'), ...args], deps);
   return { code, stdout: deps.stdout() };

@@ -151,7 +151,8 @@ describe('scopes check: output', () => {
       source: 'jwt',
       document: path,
       credential: 'oauth',
-      addScope: 'scopes login --add-scope "export:write"',
+      // A --token from no known issuer: no --add-scope line would change it (the text says so in words).
+      addScope: null,
     });
   });
 
@@ -166,14 +167,24 @@ describe('scopes check: output', () => {
         '✓ GET /v1/jobs/{id}            jobs:read or admin',
         '',
         '1 of 3 endpoints are not satisfied by the granted scopes.',
-        'To fix: scopes login --add-scope "export:write"',
         'Granted (jwt): videos:write admin usage:read',
         'Granted but needed by no endpoint: usage:read (least privilege: consider not asking for them)',
+        '',
+        // A --token from no known issuer: the fix is said in words, it names no profile it is not from.
+        "To fix: get a token that also carries export:write from the server that issued it (the token is not this profile's, so `scopes login --add-scope` would not change it).",
         '',
       ].join('\n'),
     );
     expect(result.stdout).not.toContain('\u001b[');
     expect(result.stderr).toBe('');
+  });
+
+  it("ends with the profile's --add-scope line on stdout, after the table, for the profile's own token", async () => {
+    const path = await write('scopes.manifest.json', manifest);
+    const result = await run(['check', '--manifest', path], { env: { SCOPES_TOKEN: tokenWith('videos:read') } });
+    expect(result.code).toBe(1);
+    // jobs:read, not admin: the narrower alternative.
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('To fix: scopes login --add-scope "export:write jobs:read"');
   });
 
   it('says which alternatives an unsatisfied endpoint accepts', async () => {

@@ -110,7 +110,7 @@ describe('$BROWSER', () => {
     const pwned = join(home, 'pwned');
     const url = `http://127.0.0.1:1/auth?a=$(touch ${pwned})&b=\`touch ${pwned}\`&c=";touch ${pwned};"`;
     const result = await openBrowser(url, { BROWSER: `${script} --new-window` });
-    expect(result).toEqual({ opened: true, detail: '$BROWSER' });
+    expect(result).toMatchObject({ opened: true, detail: '$BROWSER' });
     for (let i = 0; i < 100 && !existsSync(seen); i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await readFile(seen, 'utf8')).toBe(url);
     expect(existsSync(pwned)).toBe(false);

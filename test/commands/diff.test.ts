@@ -174,10 +174,30 @@ describe('scopes diff --token: the algebra on tokens of real shapes', () => {
     expect(result.stdout).toMatch(/✗ not granted\s+okta\.apps\.read/);
     expect(result.stdout).toMatch(/\+ extra\s+okta\.groups\.read\s+\(granted, not requested\)/);
     expect(result.stdout).toContain('Read from the "scp" claim');
-    // Exit 1 is an outcome, not a failure of the tool: the fix on stderr, no "error:" label.
+    // Exit 1 is an outcome, not a failure of the tool: no "error:" label. The fix ends stdout, after the table; the
+    // token is not the (unconfigured) default profile's, so the line names its issuer and no profile.
     expect(result.stderr).toContain('Not granted: okta.apps.read.');
-    expect(result.stderr).toContain('scopes login --add-scope "okta.apps.read"');
     expect(result.stderr).not.toContain('error:');
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(
+      "To fix: get a token that also carries okta.apps.read from https://dev-1.okta.com/oauth2/default (the token is not this profile's, so `scopes login --add-scope` would not change it).",
+    );
+    expect(result.stdout + result.stderr).not.toContain('--add-scope "');
+  });
+
+  it("a foreign token's fix names its issuer and client, never the unrelated default profile", async () => {
+    const config = join(home, 'work.config.json');
+    await writeFile(config, JSON.stringify({ profiles: { default: { issuer: 'https://auth.example.com', clientId: 'mine' } } }));
+    // An Auth0-shaped access token of someone else's app (azp names its client).
+    const foreign = jwt({ iss: 'https://tenant.eu.auth0.com/', azp: 'Xq3b9', scope: 'read:videos' });
+    const result = await diff(foreign, ['--requested', 'read:videos write:videos', '--config', config]);
+    expect(result.code).toBe(1);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(
+      "To fix: scopes login --profile tenant.eu.auth0.com --issuer https://tenant.eu.auth0.com/ --client-id Xq3b9 --scope 'read:videos write:videos'",
+    );
+    // The same token issued to the profile's own client at its issuer is the profile's: --add-scope is the fix.
+    const own = jwt({ iss: 'https://auth.example.com', client_id: 'mine', scope: 'read:videos' });
+    const mine = await diff(own, ['--requested', 'read:videos write:videos', '--config', config]);
+    expect(mine.stdout.trimEnd().split('\n').at(-1)).toBe('To fix: scopes login --add-scope "write:videos"');
   });
 
   it('names the broader granted scope that covers a requested one', async () => {
@@ -318,7 +338,7 @@ describe('scopes diff: against the last login', () => {
     expect(human.stdout).toMatch(/✓ evidenced\s+email\s+\(its claims are in the id token\)/);
     expect(human.stdout).toMatch(/✓ evidenced\s+offline_access\s+\(a refresh token was issued\)/);
     expect(human.stdout).toMatch(/✗ not granted\s+export:write/);
-    expect(human.stderr).toContain('scopes login --add-scope "export:write"');
+    expect(human.stdout.trimEnd().split('\n').at(-1)).toBe('To fix: scopes login --add-scope "export:write"');
   });
 
   it('exits 0 when everything asked was granted or evidenced', async () => {

@@ -137,12 +137,23 @@ describe('scopes inspect: hand-made JWTs', () => {
     expect(stdout).toMatch(/nbf\s+2026-11-22T11:59:00\.000Z/);
     expect(stdout).toMatch(/auth_time\s+2026-11-22T10:00:00\.000Z\s+2 h ago/);
     expect(stdout).toMatch(/header\s+\{"alg":"RS256"/);
-    expect(stdout).toMatch(/claims\s+\{"cid":"client-1"\}/);
+    // Every claim, not only those without a row of their own above.
+    expect(stdout).toContain(`claims       {"iss":"https://dev-1.okta.com","aud":["api://a","api://b"],"scp":["a.read"],"exp":${exp},`);
+    expect(stdout).toMatch(/"cid":"client-1"\}\n/);
     expect(stdout).toMatch(/fingerprint\s+sha256:[0-9a-f]{12}/);
     // Rows line up: every value starts in the same column, after the two-space indent and the padded name.
     const rows = stdout.split('\n').filter((line) => /^ {2}[a-z_]+ +\S/.test(line));
     expect(rows.length).toBeGreaterThanOrEqual(10);
     expect(new Set(rows.map((line) => /^ {2}\S+ +/.exec(line)![0].length))).toEqual(new Set([15]));
+  });
+
+  it('recognises a pasted id token by its nonce / at_hash and does not call it a token without scopes', async () => {
+    // Shape of a Google id token (https://developers.google.com/identity/openid-connect/openid-connect#an-id-tokens-payload).
+    const idToken = jwt({ iss: 'https://accounts.google.com', azp: '1234.apps.googleusercontent.com', aud: '1234.apps.googleusercontent.com', sub: '10769150350006150715113082367', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q', email: 'jsmith@example.com', nonce: 'n-0S6_WzA2Mj', iat: nowSeconds - 60, exp }, { alg: 'RS256', kid: 'k1' });
+    const { code, stdout } = await inspect([idToken], idToken, { now });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/scopes\s+none, as for every id token/);
+    expect(stdout).not.toContain('some providers then grant full access');
   });
 
   it('says when a JWT carries no scope claim, and that some providers then grant full access', async () => {
@@ -184,17 +195,19 @@ describe('scopes inspect: JWE and opaque tokens', () => {
   });
 
   it.each([
-    { description: 'GitHub OAuth app token', input: 'gho_16C7e42F292c6912E7710c838347Ae178B4a', expected: ['GitHub OAuth app user access token', 'X-OAuth-Scopes'] },
-    { description: 'GitHub classic PAT', input: 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', expected: ['personal access token (classic)'] },
+    { description: 'GitHub OAuth app token', input: 'gho_16C7e42F292c6912E7710c838347Ae178B4a', expected: ['GitHub OAuth app user access token', 'X-OAuth-Scopes'], absent: ['--introspect'] },
+    // GitHub offers no RFC 7662 endpoint: a --introspect hint could not work.
+    { description: 'GitHub classic PAT', input: 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', expected: ['personal access token (classic)'], absent: ['--introspect'] },
     { description: 'Slack bot token', input: 'xoxb-1234-5678-abcdefghijkl', expected: ['Slack bot token'] },
     { description: 'video API OAuth token', input: 'vdo_oat_abcdef0123456789', expected: ['video API OAuth access token', '--introspect'] },
     { description: 'video API key', input: 'vdo_live_abcdef0123456789', expected: ['warning:', 'bypasses scope checks entirely'] },
     { description: 'unknown prefix', input: 'Zm9vYmFyYmF6cXV4cXV1eA', expected: ['no well-known prefix', '--introspect (RFC 7662)'] },
-  ])('names the opaque $description', async ({ input, expected }) => {
+  ])('names the opaque $description', async ({ input, expected, absent }: { input: string; expected: string[]; absent?: string[] }) => {
     const { code, stdout } = await inspect([input], input);
     expect(code).toBe(0);
     expect(stdout).toMatch(/format\s+opaque/);
     for (const text of expected) expect(stdout).toContain(text);
+    for (const text of absent ?? []) expect(stdout).not.toContain(text);
   });
 
   it('gives the opaque kind in --json', async () => {
@@ -275,6 +288,11 @@ describe('scopes inspect: input and output', () => {
     expect(human.stdout).toMatch(/^access token\n/);
     expect(human.stdout).toMatch(/\n\nid token\n/);
     expect(human.stdout).toContain('expired 1 min ago');
+    // An id token never carries scopes: that is what it is, not a warning about a token "without scopes".
+    const idBlock = human.stdout.slice(human.stdout.indexOf('\n\nid token\n'));
+    expect(idBlock).toMatch(/scopes\s+none, as for every id token: it says who logged in, the access token carries the scopes/);
+    expect(idBlock).not.toContain('carries no scope claim');
+    expect(idBlock).toContain('claims       {"iss":"http://127.0.0.1:9/stored","aud":"cli-1","sub":"alice","email":"alice@example.test"');
     for (const secret of [accessToken, idToken, 'rt-never-used-here']) {
       expect(human.stdout + human.stderr).not.toContain(secret);
     }

@@ -50,6 +50,14 @@ interface Run {
   readonly stderr: string;
 }
 
+/** A config file whose profiles are the ci client's at the test provider: its tokens are theirs, not foreign. */
+async function matchingConfig(): Promise<string[]> {
+  const path = join(home, 'matching.config.json');
+  const profile = { issuer: provider.issuer, clientId: provider.ciClient.clientId };
+  await writeFile(path, JSON.stringify({ profiles: { default: profile, ci: profile } }));
+  return ['--config', path];
+}
+
 async function probe(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const deps = testDeps({
     env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), SCOPES_STORAGE: 'file', ...env },
@@ -276,6 +284,12 @@ describe('what is sent, and where', () => {
     expect(allFailed.code).toBe(4);
     expect(allFailed.stderr).toContain('None of the 2 endpoints could be probed');
 
+    // One endpoint alone: the sentence must still say it failed (it once read "The endpoint could be probed").
+    const onlyOne = await probe([unreachable, '--timeout', '1', '--token', token]);
+    expect(onlyOne.code).toBe(4);
+    expect(onlyOne.stderr).toContain('The endpoint could not be probed.');
+    expect(onlyOne.stdout).toContain('Errors: 1 endpoint could not be probed.');
+
     const oneWorked = await probeJson([unreachable, `${api.url}/v1/videos`, '--timeout', '1', '--token', token]);
     expect(oneWorked.report.results.map((result) => result.outcome)).toEqual(['error', 'ok']);
     expect(oneWorked.code).toBe(0);
@@ -293,7 +307,7 @@ describe('what is sent, and where', () => {
 
 describe('the human report', () => {
   it('shows a table, the evidence under a refusal, and the exact --add-scope line (exit 1)', async () => {
-    const { code, stdout, stderr } = await probe([`${api.url}/v1/videos`, `${api.url}/v1/jobs/7`, `${api.url}/v1/usage`, '--token', await tokenWith('videos:read')]);
+    const { code, stdout, stderr } = await probe([`${api.url}/v1/videos`, `${api.url}/v1/jobs/7`, `${api.url}/v1/usage`, '--token', await tokenWith('videos:read'), ...(await matchingConfig())]);
     expect(code).toBe(1);
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^METHOD\s+ENDPOINT\s+STATUS\s+OUTCOME\s+MISSING$/);
@@ -315,12 +329,22 @@ describe('the human report', () => {
   });
 
   it('names the profile in the fix when it is not the default', async () => {
-    const { stdout } = await probe([`${api.url}/v1/jobs/7`, '--profile', 'ci', '--token', await tokenWith('videos:read')]);
+    const { stdout } = await probe([`${api.url}/v1/jobs/7`, '--profile', 'ci', '--token', await tokenWith('videos:read'), ...(await matchingConfig())]);
     expect(stdout).toContain('To fix: scopes login --profile ci --add-scope "jobs:read"');
   });
 
+  it('does not send a foreign token\'s fix to the unrelated default profile: it names the token\'s issuer and client', async () => {
+    // No profile knows this issuer: `scopes login --add-scope` would change the default profile, not this token.
+    const { stdout } = await probe([`${api.url}/v1/jobs/7`, '--token', await tokenWith('videos:read')]);
+    expect(stdout).not.toContain('--add-scope');
+    expect(stdout).toContain(
+      `To fix: scopes login --profile 127.0.0.1 --issuer ${provider.issuer} --client-id ${provider.ciClient.clientId} --scope 'videos:read jobs:read'`,
+    );
+    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^To fix: /);
+  });
+
   it('prints exactly one JSON document with --json, carrying the fix', async () => {
-    const { report } = await probeJson([`${api.url}/v1/jobs/7`, `${api.url}/v1/tools`, '--token', await tokenWith('videos:read')]);
+    const { report } = await probeJson([`${api.url}/v1/jobs/7`, `${api.url}/v1/tools`, '--token', await tokenWith('videos:read'), ...(await matchingConfig())]);
     expect(report.missing).toEqual(['jobs:read', 'tools:read']);
     expect(report.addScope).toBe('scopes login --add-scope "jobs:read tools:read"');
     for (const result of report.results) expect(Object.keys(result)).toEqual(expect.arrayContaining(['method', 'url', 'status', 'outcome', 'required', 'missing', 'evidence']));

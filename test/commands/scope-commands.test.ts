@@ -96,7 +96,7 @@ describe('scopes diff', () => {
     const json = JSON.parse(result.stdout);
     expect(json).toMatchObject({ notGranted: ['export:write'], source: 'token-response', evidenced: { openid: 'id_token', offline_access: 'refresh_token' } });
     const human = await run(['diff']);
-    expect(human.stderr).toContain('scopes login --add-scope "export:write"');
+    expect(human.stdout.trimEnd().split('\n').at(-1)).toBe('To fix: scopes login --add-scope "export:write"');
     expect(human.stderr).not.toContain('error:');
   });
 });
