@@ -160,7 +160,7 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
     { header: 'METHOD', overflow: 'keep', key: true },
     { header: 'ENDPOINT', key: true, min: 14 },
     { header: 'STATUS', overflow: 'keep' },
-    { header: 'OUTCOME', overflow: 'keep' },
+    { header: 'OUTCOME', min: 7 },
     { header: 'MISSING', min: 12 },
   ];
   const rows: Cell[][] = report.results.map((result) => {

@@ -49,6 +49,8 @@ export interface TableLayout {
 }
 
 const ELLIPSIS = '…';
+/** The widest a column's minimum grows to hold its longest word; a longer word (a URL) is broken. */
+const WORD_ROOM = 16;
 
 /** The number of columns `text` takes, ignoring SGR colour sequences. Counts code points, not UTF-16 units. */
 export function visibleWidth(text: string): number {
@@ -222,7 +224,10 @@ export function layoutTable(columns: readonly Column[], rows: readonly (readonly
   const minimum = columns.map((column, i) => {
     const own = natural[i] ?? 0;
     if (column.overflow === 'keep') return own;
-    return Math.min(own, column.min ?? Math.max(showHeader ? (column.header ?? '').length : 0, 8));
+    // Room for the longest word (a scope, a path segment run) up to WORD_ROOM, so that wrapping rarely splits one.
+    const longestWord = Math.max(0, ...rows.map((row) => Math.max(0, ...plainOf(row[i] ?? '').split(' ').map((word) => [...word].length))));
+    const floor = column.min ?? Math.max(showHeader ? (column.header ?? '').length : 0, 8);
+    return Math.min(own, column.overflow === 'cut' ? floor : Math.max(floor, Math.min(longestWord, WORD_ROOM)));
   });
   const gaps = columns.map((column, i) => (i === columns.length - 1 ? 0 : (column.gap ?? gap)));
   const available = options.width === undefined ? Infinity : options.width - indent - gaps.reduce((sum, width) => sum + width, 0);

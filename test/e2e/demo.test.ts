@@ -24,7 +24,8 @@ it('runs the main job end to end on the embedded provider and demo API', () => {
   expect(api, out).not.toBeNull();
   expect(api![2]).toBe(api![1]);
   expect(out).toContain(`--resource ${api![1]} --timeout`);
-});
+  // Two logins and six commands: more than the default 30 s on a loaded machine (spawnSync has its own 60 s).
+}, 90_000);
 
 it('removes its scratch home (it holds tokens) when interrupted with Ctrl-C, and exits 130', async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SCOPES_UA_DECISION: 'ignore' };
