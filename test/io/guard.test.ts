@@ -72,7 +72,8 @@ describe('guardDeps', () => {
 
   it('reads the credential from a URL object, a Headers object and a Request, as from a string and a record', async () => {
     const sent: string[] = [];
-    const deps = guardDeps(testDeps({ env: {}, fetch: async (input) => (sent.push(String(input)), new Response('ok')) }));
+    const base = testDeps({ env: {}, fetch: async (input) => (sent.push(String(input)), new Response('ok')) });
+    const deps = guardDeps(base);
     const headers = new Headers({ authorization: 'Bearer some-token-value' });
     await expect(deps.fetch(new URL('http://192.0.2.1/v1'), { headers })).rejects.toMatchObject({ exitCode: 2 });
     await expect(deps.fetch(new Request('http://192.0.2.1/v1', { headers }))).rejects.toMatchObject({ exitCode: 2 });
@@ -80,7 +81,7 @@ describe('guardDeps', () => {
     await expect(deps.fetch(new Request('http://192.0.2.1/v1'), { headers: [['Authorization', 'Bearer some-token-value']] })).rejects.toMatchObject({ exitCode: 2 });
     expect(sent).toEqual([]);
     deps.io.out.write('some-token-value\n');
-    expect(deps.stdout()).toBe('[redacted]\n');
+    expect(base.stdout()).toBe('[redacted]\n');
   });
 });
 
