@@ -65,7 +65,7 @@ export interface ScopeDocument {
 }
 
 /**
- * Longest text read at all: above the largest published descriptions (Microsoft Graph's OpenAPI document is about
+ * Longest text read at all: above the largest published API descriptions (the largest OpenAPI documents run to about
  * 40 MB, in YAML or JSON), low enough not to exhaust memory.
  */
 export const MAX_DOCUMENT_CHARS = 128 * 1024 * 1024;

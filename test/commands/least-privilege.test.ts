@@ -316,6 +316,27 @@ describe('9. observed traffic: --har', () => {
     expect(stdout + stderr).not.toContain(HAR_COOKIE);
   });
 
+  it('exits 2 for a HAR file that is missing, a directory, or not a HAR', async () => {
+    expect(await run(['minimal', '--har', join(home, 'nope.har'), '--openapi', OKTA])).toMatchObject({ code: 2, stderr: expect.stringContaining('Cannot read the HAR file') });
+    expect(await run(['minimal', '--har', home, '--openapi', OKTA])).toMatchObject({ code: 2, stderr: expect.stringContaining('directory') });
+    await writeFile(join(home, 'x.har'), '{"entries": []}');
+    expect(await run(['minimal', '--har', join(home, 'x.har'), '--openapi', OKTA])).toMatchObject({ code: 2, stderr: expect.stringContaining('not a HAR file') });
+  });
+
+  it('reads no granted set when the requests carried different tokens', async () => {
+    const other = `${HAR_TOKEN.split('.')[0]}.${Buffer.from(JSON.stringify({ scp: ['okta.groups.read'] })).toString('base64url')}.c2lnbmF0dXJl`;
+    // the first request carries another token than the rest
+    const har = makeOktaHar().replace(`"Bearer ${HAR_TOKEN}"`, `"Bearer ${other}"`);
+    await writeFile(join(home, 'app.har'), har);
+    expect(parseHar(har, 'app.har')).toMatchObject({ tokenCount: 2 });
+    expect(parseHar(har, 'app.har').token).toBeUndefined();
+    const { code, stdout, stderr } = await run(['minimal', '--har', join(home, 'app.har'), '--openapi', OKTA]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('okta.groups.read okta.users.read\n');
+    expect(stderr).toContain('carried 2 different tokens');
+    expect(stderr).not.toContain(other.split('.')[1]);
+  });
+
   it('matches by server: a request to another host is not an operation of the document', async () => {
     const har = makeOktaHar().replaceAll('https://subdomain.okta.com/api/v1/groups', 'https://evil.example.com/api/v1/groups');
     await writeFile(join(home, 'app.har'), har);
