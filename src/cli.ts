@@ -61,7 +61,7 @@ export function buildProgram(deps: Deps, setExit: (code: number) => void): Comma
     writeErr: (text: string) => deps.io.err.write(fitHelp(text, widthOf(deps.io.err))),
     getOutHelpWidth: () => widthOf(deps.io.out) ?? 80,
     getErrHelpWidth: () => widthOf(deps.io.err) ?? 80,
-    outputError: (text: string, writeErr: (text: string) => void) => writeErr(text),
+    outputError: (text: string, writeErr: (text: string) => void) => writeErr(maskLongWords(text)),
   };
   program
     .description('OAuth 2.0 / OpenID Connect scope work: log in asking for scopes, see what was granted, find what an API is missing.')
@@ -324,9 +324,17 @@ export async function runCli(argv: readonly string[], unguarded: Deps): Promise<
   return exitCode;
 }
 
+/**
+ * Commander quotes the word it could not place ("unknown option '-Zx9…'"). An opaque token that starts with `-` is
+ * such a word, and must not reach a terminal or a CI log whole: a quoted word longer than any flag or command is cut.
+ */
+export function maskLongWords(text: string): string {
+  return text.replace(/'([^'\s]{33,})'/g, (_, word: string) => `'${word.slice(0, 6)}…' (${word.length} characters, not shown in full)`);
+}
+
 /** A commander error ("error: unknown option '--jsno'\n(Did you mean --json?)") as the SPEC's JSON error document. */
 function writeUsageJson(text: string, deps: Deps): void {
-  const [first = '', ...rest] = text.replace(/^error: /, '').split('\n');
+  const [first = '', ...rest] = maskLongWords(text).replace(/^error: /, '').split('\n');
   const hint = rest.join(' ').replace(/^\((.*)\)$/, '$1').trim();
   const message = first.charAt(0).toUpperCase() + first.slice(1);
   const error = { code: 'usage', message: `${message}${/[.?!]$/.test(message) ? '' : '.'}`, ...(hint ? { hint } : {}), exitCode: ExitCode.usage };
