@@ -15,7 +15,7 @@ import { compileMerged, ruleFlags } from './rules.js';
 import { credentialNotes, endpointsFor, fixTargetFor, introspectScopes, loadScopeDocument, resolveToken, type Credential, type LoadedDocument, type TokenInfo } from './shared.js';
 import { permitInsecure } from '../io/guard.js';
 import { refuseExposedBearer } from '../io/transport.js';
-import { fixLine } from '../render/fix.js';
+import { fitFixLine, fixLine } from '../render/fix.js';
 import { jsonText } from '../render/json.js';
 
 export interface CheckOptions {
@@ -127,7 +127,10 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   else {
     deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));
     // After the table, on stdout, as diff and probe end: the one line that gets what is missing.
-    if (fix !== undefined) deps.io.out.write(`\n${fix}\n`);
+    if (fix !== undefined) deps.io.out.write(`
+${fitFixLine(fix, widthOf(deps.io.out)).join('
+')}
+`);
   }
   return ok ? ExitCode.ok : ExitCode.missingScope;
 }

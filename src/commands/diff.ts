@@ -19,7 +19,7 @@ import { commandContext, type CommandContext } from './context.js';
 import { mergeRules, ruleFlags } from './rules.js';
 import { fixTargetFor, introspectScopes } from './shared.js';
 import { registerSecret } from '../io/guard.js';
-import { fixLine } from '../render/fix.js';
+import { fitFixLine, fixLine } from '../render/fix.js';
 import { jsonText } from '../render/json.js';
 
 export interface DiffOptions {
@@ -102,7 +102,7 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
     }
     // After the table, on stdout, as probe and check end: the one line that gets what is missing.
     const fix = fixLine(report.notGranted, fixTargetFor(context, granted.token, requested));
-    if (fix !== undefined) deps.io.out.write(`\n${fix}\n`);
+    if (fix !== undefined) deps.io.out.write(`\n${fitFixLine(fix, width).join('\n')}\n`);
   }
   if (report.notGranted.length > 0) {
     throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')}.`);

@@ -6,7 +6,9 @@
  */
 import { excerpt } from '../core/challenges.js';
 import { isScopeToken, unionScopes } from '../core/scopes.js';
+import { shellWords, wrapCommand } from './help.js';
 import { addScopeCommand, shellWord } from './probe.js';
+import { visibleWidth, wrapText } from './table.js';
 
 export type FixTarget =
   /** The token is the profile's: add scopes to it. */
@@ -52,4 +54,37 @@ export function fixLine(missing: readonly string[], target: FixTarget): string |
   }
   const from = issuer === undefined ? 'the server that issued it' : excerpt(issuer, 120);
   return `To fix: get a token that also carries ${scopes.join(' ')} from ${from} (the token is not this profile's, so \`scopes login --add-scope\` would not change it).`;
+}
+
+/**
+ * The fix line fit to a terminal `width` (undefined: a pipe or file, whole line). A command is broken between shell
+ * words with a trailing ` \`, so it still pastes as one command; prose is word-wrapped with a hanging indent.
+ */
+export function fitFixLine(line: string, width: number | undefined): string[] {
+  if (width === undefined || visibleWidth(line) <= width) return [line];
+  const prefix = 'To fix: ';
+  if (line.startsWith(`${prefix}scopes `)) return ['To fix:', ...wrapCommand(`  ${splitScopeLists(line.slice(prefix.length), width - 4)}`, width)];
+  return wrapText(line, width, 2, 0);
+}
+
+/**
+ * A command whose quoted scope list is wider than `room` cannot be broken between words: `--scope` and `--add-scope`
+ * may repeat, so the list becomes one flag per scope, which can.
+ */
+function splitScopeLists(command: string, room: number): string {
+  const words = shellWords(command);
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const flag = out[out.length - 1];
+    const quoted = /^(['"])([^'"]*)\1$/.exec(word);
+    if ((flag === '--scope' || flag === '--add-scope') && visibleWidth(word) > room && quoted) {
+      const scopes = quoted[2]!.split(' ').filter(Boolean);
+      out.pop();
+      for (const scope of scopes) out.push(flag, shellWord(scope));
+    } else {
+      out.push(word);
+    }
+  }
+  return out.join(' ');
 }

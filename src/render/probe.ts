@@ -8,6 +8,7 @@ import { isScopeToken } from '../core/scopes.js';
 import type { ProbeOutcome, ProbeResult } from '../probe/engine.js';
 import type { Style } from './style.js';
 import { layoutTable, wrapText, type Cell, type Column } from './table.js';
+import { fitFixLine } from './fix.js';
 
 export interface ProbeReport {
   readonly results: readonly ProbeResult[];
@@ -186,7 +187,6 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
   const fix = report.fix ?? (addScopeCommand(report.missing, report.profile) === undefined ? undefined : `To fix: ${addScopeCommand(report.missing, report.profile)}`);
   if (report.missing.length > 0) {
     out.push(`${style.bad('Missing:')} ${display(report.missing.join(' '))}`);
-    if (fix !== undefined) out.push(fix.startsWith('To fix: scopes ') ? `To fix: ${style.code(fix.slice('To fix: '.length))}` : fix);
     const unsafe = report.missing.filter((scope) => !isScopeToken(scope));
     if (unsafe.length > 0) out.push(style.warn(`Left out of that command: ${unsafe.length} name(s) that are not valid scopes (RFC 6749 §3.3).`));
   }
@@ -209,6 +209,12 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
   if (count('error') > 0) out.push(`${style.bad('Errors:')} ${endpoints(count('error'))} could not be probed.`);
   if (count('skipped') > 0) out.push(style.dim(`Skipped: ${endpoints(count('skipped'))} not called (judged from the manifest where it declares scopes).`));
   if (report.results.length > 0 && report.results.every((result) => result.outcome === 'ok')) out.push(style.ok('Every endpoint accepted the token.'));
+  // Last, as diff and check end: the one line that gets what is missing (broken as a shell line where it must be).
+  if (report.missing.length > 0 && fix !== undefined) {
+    const fitted = fitFixLine(fix, width);
+    if (fitted.length === 1 && fix.startsWith('To fix: scopes ')) out.push(`To fix: ${style.code(fix.slice('To fix: '.length))}`);
+    else out.push(...fitted);
+  }
   return `${out.join('\n')}\n`;
 }
 
