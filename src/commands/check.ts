@@ -127,10 +127,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   else {
     deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));
     // After the table, on stdout, as diff and probe end: the one line that gets what is missing.
-    if (fix !== undefined) deps.io.out.write(`
-${fitFixLine(fix, widthOf(deps.io.out)).join('
-')}
-`);
+    if (fix !== undefined) deps.io.out.write(`\n${fitFixLine(fix, widthOf(deps.io.out)).join('\n')}\n`);
   }
   return ok ? ExitCode.ok : ExitCode.missingScope;
 }
