@@ -13,9 +13,22 @@ export function wantsColor(isTTY: boolean, env: Env): boolean {
 /** A token or a pasted URL is small; a runaway pipe is not ours to buffer. */
 export const MAX_STDIN_BYTES = 1024 * 1024;
 
+/**
+ * A reader that stops early (`scopes help | head`, `scopes check --json | jq -e .ok` on a failure) closes the pipe:
+ * that ends the output, as it ends `git log | head`, without a stack trace. Stdout's exit status is the command's.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export function processStreams(env: Env): Streams {
   const out = process.stdout;
   const err = process.stderr;
+  quietOnClosedPipe(out);
+  quietOnClosedPipe(err);
   let lines: (() => Promise<string | undefined>) | undefined;
   return {
     out: { write: (text) => void out.write(text), isTTY: Boolean(out.isTTY), color: wantsColor(Boolean(out.isTTY), env), columns: out.columns },
