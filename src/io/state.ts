@@ -48,6 +48,8 @@ export async function readSessionState(stateDirectory: string, profile: string):
 export async function writeSessionState(stateDirectory: string, state: SessionState): Promise<void> {
   await ensureDir(sessionsDir(stateDirectory), 0o700);
   await writeJsonAtomic(sessionFile(stateDirectory, state.profile), state, 0o600);
+  // Writers hold the profile's lock: another temporary file of this state is a killed write's (the soak found them).
+  await removeTemporaries(sessionFile(stateDirectory, state.profile), { all: true });
 }
 
 export async function deleteSessionState(stateDirectory: string, profile: string): Promise<void> {

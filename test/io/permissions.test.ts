@@ -161,6 +161,15 @@ describe('crash leftovers', () => {
     expect(await readdir(join(stateDir(), 'secrets'))).toEqual([file]);
   });
 
+  it("a killed write's temporary session state file goes at the next write of the state", async () => {
+    const { writeSessionState } = await import('../../src/io/state.js');
+    const state = { profile: 'default', issuer: key.issuer, clientId: key.clientId, storage: 'file' as const, requested: [], granted: [], grantedAssumed: false, refreshToken: true, lastLogin: new Date().toISOString() };
+    await writeSessionState(stateDir(), state);
+    await writeFile(join(stateDir(), 'sessions', `default.json.${process.pid}.0123abcd.tmp`), '{}');
+    await writeSessionState(stateDir(), state);
+    expect(await readdir(join(stateDir(), 'sessions'))).toEqual(['default.json']);
+  });
+
   it('deleting a credential removes its file and its temporary files', async () => {
     const store = new FileSecretStore(stateDir());
     await store.write(key, { refreshToken: 'r1' });
