@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Profile, StorageKind } from './core/profile.js';
 import type { Deps } from './deps.js';
 import { AuthError, ExitCode, NetworkError, noSession, ScopesError, UsageError } from './errors.js';
+import { readTextUpTo } from './io/bounded.js';
 import { writeFileAtomic } from './io/files.js';
 import { acquireLock, LockLostError, type Lock } from './io/lock.js';
 import { stateDir } from './io/paths.js';
@@ -276,24 +277,6 @@ async function refreshStored(context: SessionContext, store: SecretStore, key: C
 /** Token responses are small; a bigger one is not read early (openid-client reads it, and the normal write follows). */
 const EARLY_READ_LIMIT = 256 * 1024;
 
-async function readCapped(response: Response, limit: number): Promise<string | undefined> {
-  const reader = response.body?.getReader();
-  if (!reader) return undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * Stores a rotated refresh token straight from the token response, before it is validated: the old one is spent
  * either way, so the new one is the session whatever the checks say. Compare-and-swap like the final write.
@@ -305,8 +288,8 @@ function earlyKeeper(store: SecretStore, key: CredentialKey, spending: () => str
     keep(response: Response): void {
       const spent = spending();
       pending = (async () => {
-        const text = await readCapped(response, EARLY_READ_LIMIT);
-        const rotated = text === undefined ? undefined : (JSON.parse(text) as { refresh_token?: unknown }).refresh_token;
+        const text = await readTextUpTo(response, EARLY_READ_LIMIT);
+        const rotated = !text ? undefined : (JSON.parse(text) as { refresh_token?: unknown }).refresh_token;
         if (typeof rotated !== 'string' || rotated === '' || rotated === spent) return;
         if (store.readRefreshToken && store.writeRefreshToken) {
           if ((await store.readRefreshToken(key)) !== spent) return;

@@ -121,3 +121,25 @@ export function tooLargeCause(error: unknown): BodyTooLargeError | undefined {
   }
   return undefined;
 }
+
+/**
+ * A response body as text, read only up to `maxBytes`: undefined (and the rest left unread, the stream cancelled)
+ * when it is larger; '' when there is no body. For callers that decide for themselves what too large means.
+ */
+export async function readTextUpTo(response: Response, maxBytes: number): Promise<string | undefined> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

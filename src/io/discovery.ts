@@ -22,6 +22,7 @@ import {
 } from '../core/resource-discovery.js';
 import { AuthError, NetworkError, ScopesError, UsageError } from '../errors.js';
 import { checkTransport } from './transport.js';
+import { readTextUpTo } from './bounded.js';
 
 /** Metadata documents are small; anything bigger is not one. */
 const MAX_METADATA_BYTES = 256 * 1024;
@@ -88,31 +89,13 @@ async function fetchJson(url: string, env: DiscoveryEnvironment): Promise<Fetche
     await response.body?.cancel().catch(() => undefined);
     return { status: response.status, headers: response.headers };
   }
-  const text = await readLimited(response);
+  const text = await readTextUpTo(response, MAX_METADATA_BYTES);
   if (text === undefined) return { status: response.status, problem: `larger than ${MAX_METADATA_BYTES / 1024} KiB` };
   try {
     return { status: 200, headers: response.headers, body: JSON.parse(text) };
   } catch {
     return { status: 200, problem: 'not JSON' };
   }
-}
-
-async function readLimited(response: Response): Promise<string | undefined> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_METADATA_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Calls the resource without a token: a protected one answers 401 with a challenge that may name its metadata and scopes. */

@@ -22,6 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { escapeHtml } from './html.js';
+import { videoApi } from '../../src/providers/video-api.js';
 
 /** The video API scopes of seed 003 (reference/seeds/003_*.txt). */
 export const DEFAULT_API_SCOPES: readonly string[] = [
@@ -52,21 +53,8 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   offline_access: 'Stay signed in: keep access while you are away (a refresh token)',
   profile: 'Your name and basic profile',
   email: 'Your email address',
-  'videos:read': 'View videos in the workspace',
-  'videos:write': 'Upload and modify videos',
-  'subtitles:read': 'View subtitles',
-  'subtitles:write': 'Generate subtitles',
-  'export:write': 'Export videos',
-  'translate:write': 'Translate videos',
-  'voiceover:write': 'Generate voiceovers',
-  'article:read': 'View help articles',
-  'article:write': 'Generate help articles',
-  'analyze:write': 'Analyze videos',
-  'tools:read': 'List and view tools',
-  'tools:write': 'Execute tools',
-  'jobs:read': 'View job status',
-  'usage:read': 'View usage statistics',
-  'process:write': 'Use one-shot process endpoint',
+  // The API's scopes as the provider module's catalogue describes them (reference/seeds), one source for both.
+  ...videoApi.catalogue,
 };
 
 /** The OpenID Connect scopes the provider knows, besides the API's. */
