@@ -8,7 +8,7 @@ import { scopesFromClaims } from '../core/carriers.js';
 import { grantReport, type GrantSource } from '../core/grant.js';
 import { normalizeToken } from '../core/jwt.js';
 import { parseScopes } from '../core/scopes.js';
-import { compileRules, decodeToken, describeScopes, usesCommaScopes } from '../providers/index.js';
+import { compileRules, decodeToken, describeScopes, providersFor, usesCommaScopes } from '../providers/index.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, MissingScopeError, noSession, UsageError } from '../errors.js';
 import { readSessionState } from '../io/state.js';
@@ -21,6 +21,7 @@ import { fixTargetFor, introspectScopes } from './shared.js';
 import { registerSecret } from '../io/guard.js';
 import { fitFixLine, fixLine } from '../render/fix.js';
 import { jsonText } from '../render/json.js';
+import { descriptionsJson, renderDescriptions } from '../render/descriptions.js';
 
 export interface DiffOptions {
   /** `--requested` values, each one or more scopes; empty for "what the last login asked". */
@@ -39,6 +40,8 @@ interface Granted {
   readonly assumed: boolean;
   /** What the last login recorded as evidenced by its id token / refresh token; absent for a token given here. */
   readonly evidence?: Readonly<Record<string, OpenIdEvidence>>;
+  /** The claims of a JWT given with --token (its issuer may name the provider). */
+  readonly claims?: Readonly<Record<string, unknown>>;
   /** A line for people about where the scopes were read. */
   readonly note?: string;
 }
@@ -88,18 +91,18 @@ export async function runDiff(deps: Deps, globals: GlobalOptions, options: DiffO
   });
 
   // What the scopes mean, where the profile's providers publish it (`scopes providers NAME`).
-  const described = describeScopes([...report.requested, ...report.granted], spec.preset);
+  const tokenIssuer = granted.claims !== undefined && typeof granted.claims.iss === 'string' ? granted.claims.iss : undefined;
+  const providers = providersFor({ token: granted.token, issuers: [tokenIssuer, granted.token === undefined ? context.resolved.profile.issuer : undefined], preset: spec.preset });
+  const described = describeScopes([...report.requested, ...report.granted], providers);
   if (globals.json) {
-    deps.io.out.write(jsonText(deps.io.out, { ...grantJson(report), ...(Object.keys(described).length === 0 ? {} : { descriptions: described }) }));
+    deps.io.out.write(jsonText(deps.io.out, { ...grantJson(report), ...descriptionsJson(described) }));
   } else {
     const style = styleFor(deps.io.out);
     const width = widthOf(deps.io.out);
     const heading = wrapText([{ text: 'Requested vs granted', style: style.bold }, { text: ` (granted from ${SOURCE_TEXT[report.source]})`, style: style.dim }], width);
     deps.io.out.write(`${heading.join('\n')}\n\n${renderGrant(report, style, width)}`);
     if (granted.note) deps.io.out.write(`${wrapText({ text: granted.note, style: style.dim }, width).join('\n')}\n`);
-    for (const scope of report.notGranted) {
-      if (described[scope] !== undefined) deps.io.out.write(`${wrapText({ text: `${scope}: ${described[scope]}`, style: style.dim }, width, 4, 2).join('\n')}\n`);
-    }
+    deps.io.out.write(renderDescriptions(report.notGranted, described, style, width));
     // After the table, on stdout, as probe and check end: the one line that gets what is missing.
     const fix = fixLine(report.notGranted, fixTargetFor(context, granted.token, requested));
     if (fix !== undefined) deps.io.out.write(`\n${fitFixLine(fix, width).join('\n')}\n`);
@@ -135,7 +138,7 @@ async function grantedFromToken(context: CommandContext, flag: string, read: (va
       claims.claim === null
         ? 'The token carries no scope claim (scope, scp or roles); some providers then grant full access.'
         : `Read from the "${claims.claim}" claim, without verifying the signature (see scopes inspect --verify).`;
-    return { scopes: read(claims.scopes), source: 'jwt', assumed: false, note, token };
+    return { scopes: read(claims.scopes), source: 'jwt', assumed: false, note, token, claims: decoded.claims };
   }
   const introspected = await introspectScopes(context, token);
   if (introspected !== undefined) return { scopes: read(introspected), source: 'introspection', assumed: false, token };

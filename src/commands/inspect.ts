@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { scopesFromClaims, scopesFromIntrospection } from '../core/carriers.js';
 import { formatFingerprint, normalizeToken } from '../core/jwt.js';
-import { decodeToken } from '../providers/index.js';
+import { decodeToken, describeScopes, providersFor } from '../providers/index.js';
+import { parseScopes } from '../core/scopes.js';
+import { widthOf } from '../render/table.js';
 import { describeInstant } from '../core/time.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { AuthError, ExitCode, NetworkError, noSession, UsageError } from '../errors.js';
@@ -187,6 +189,19 @@ async function askServer(context: CommandContext, inspection: Inspection, option
 }
 
 /**
+ * What the token's scopes (its claims', and introspection's) mean, from the catalogue of the provider its prefix or
+ * issuer names, or the profile's preset: the explanation `scopes diff` gives. An opaque token is the profile's
+ * issuer's; a JWT names its own.
+ */
+function describeTokenScopes(context: CommandContext, inspection: Inspection): Record<string, string> {
+  const { profile } = context.resolved;
+  const claims = inspection.decoded.format === 'jwt' ? inspection.decoded.claims : undefined;
+  const issuer = claims === undefined ? profile.issuer : typeof claims.iss === 'string' ? claims.iss : undefined;
+  const introspected = inspection.introspection?.active === true && typeof inspection.introspection.scope === 'string' ? parseScopes(inspection.introspection.scope) : [];
+  return describeScopes([...inspection.scopes, ...introspected], providersFor({ token: inspection.token, issuers: [issuer], preset: profile.preset }));
+}
+
+/**
  * `scopes inspect`: reads the token (argument, `-` for stdin, SCOPES_TOKEN, else the profile's stored access and id
  * tokens, never refreshed) and prints what it holds. Exit 0 when read, expired or not.
  * @throws UsageError (2) when the input is not a token; AuthError (3) with no session, or when --verify refuses the
@@ -204,6 +219,7 @@ export async function runInspect(deps: Deps, globals: GlobalOptions, options: In
     // Introspection and userinfo take an access token; an id token is for the client to read, not to present.
     const askable = inspection.label !== ID_TOKEN;
     if (askable && (options.introspect || options.userinfo)) await askServer(context, inspection, options);
+    inspection.descriptions = describeTokenScopes(context, inspection);
   }
   // --show-token is the one way inspect prints a token: that output alone passes the redaction layer untouched.
   const write = (text: string) => (options.showToken ? (deps.io.out.writeSecret ?? deps.io.out.write) : deps.io.out.write)(text);
@@ -212,7 +228,7 @@ export async function runInspect(deps: Deps, globals: GlobalOptions, options: In
     write(jsonText(deps.io.out, rest.length ? { ...first, idToken: rest[0] } : first));
   } else {
     const style = styleFor(deps.io.out);
-    write(inspections.map((inspection) => renderInspection(inspection, options.showToken, deps.now(), style)).join('\n'));
+    write(inspections.map((inspection) => renderInspection(inspection, options.showToken, deps.now(), style, widthOf(deps.io.out))).join('\n'));
   }
   const failed = inspections.find((inspection) => inspection.verified === false);
   if (!failed) return ExitCode.ok;

@@ -7,7 +7,8 @@ import { scopesFromTokenResponse } from '../core/carriers.js';
 import { grantReport, type GrantReport } from '../core/grant.js';
 import type { Profile, StorageKind } from '../core/profile.js';
 import { parseScopes, unionScopes } from '../core/scopes.js';
-import { compileRules } from '../providers/index.js';
+import { compileRules, describeScopes, providersFor } from '../providers/index.js';
+import { descriptionsJson, renderDescriptions } from '../render/descriptions.js';
 import { fillLoginTemplate, type FilledTemplate } from '../providers/login.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { excerpt } from '../core/challenges.js';
@@ -288,7 +289,9 @@ export async function runLogin(deps: Deps, globals: GlobalOptions, given: LoginO
 
     const refreshHint = requested.includes('offline_access') && !tokens.refresh_token ? OFFLINE_HINT : undefined;
     const account = accountOf(idTokenClaims);
-    printResult(context, report, { profile, storage: store.description, storageKind, expiresAt, refreshToken: Boolean(tokens.refresh_token), refreshHint, account });
+    // What the scopes mean, where the provider publishes it: the same explanation `scopes diff` gives.
+    const described = describeScopes([...report.requested, ...report.granted], providersFor({ token: tokens.access_token, issuers: [profile.issuer], preset: profile.preset }));
+    printResult(context, report, { described, profile, storage: store.description, storageKind, expiresAt, refreshToken: Boolean(tokens.refresh_token), refreshHint, account });
     if (options.strict && report.notGranted.length > 0) {
       throw new MissingScopeError(`Not granted: ${report.notGranted.join(' ')} (--strict).`);
     }
@@ -750,6 +753,8 @@ function printResult(
   context: CommandContext,
   report: GrantReport,
   info: {
+    /** Descriptions of the requested and granted scopes from the provider's catalogue. */
+    described: Readonly<Record<string, string>>;
     profile: Profile;
     storage: string;
     storageKind: StorageKind;
@@ -777,6 +782,7 @@ function printResult(
         refreshToken: info.refreshToken,
         storage: info.storageKind,
         account: info.account ?? null,
+        ...descriptionsJson(info.described),
       }),
     );
     return;
@@ -786,7 +792,8 @@ function printResult(
     `${out.ok('Logged in')} to ${info.profile.issuer ?? info.profile.tokenEndpoint} as profile ${out.bold(context.resolved.name)}.`,
     ...(info.account ? [`Signed in as ${out.bold(describeAccount(info.account))}.`] : []),
     '',
-    renderGrant(report, out, widthOf(deps.io.out)),
+    // The table, then what each scope not granted would have granted (as `scopes diff` explains it).
+    renderGrant(report, out, widthOf(deps.io.out)) + renderDescriptions(report.notGranted, info.described, out, widthOf(deps.io.out)),
   ];
   const expiry =
     info.expiresAt === undefined ? 'no expiry given' : `${describeExpiry(info.expiresAt, deps.now())} (${new Date(info.expiresAt * 1000).toISOString()})`;

@@ -327,9 +327,12 @@ const sentence = (view: ResponseView): Finding | null => {
 
 const BODY_START_CHARS = 200;
 
-/** The start of a body for evidence: whitespace runs folded, markup left as is (it is only ever quoted). */
+/**
+ * The start of a body for evidence: whitespace runs folded, markup left as is (it is only ever quoted). Redacted
+ * before it is cut, so a secret straddling the cut cannot leave its first characters behind.
+ */
 export const bodyStart = (view: ResponseView): string | undefined => {
-  const folded = view.body.slice(0, BODY_START_CHARS * 4).replace(/\s+/g, ' ').trim();
+  const folded = view.redact(view.body).slice(0, BODY_START_CHARS * 4).replace(/\s+/g, ' ').trim();
   if (folded === '') return undefined;
   return view.evidence(`body begins: ${folded.length > BODY_START_CHARS ? `${folded.slice(0, BODY_START_CHARS)}…` : folded}`);
 };

@@ -99,6 +99,8 @@ export interface ResponseView {
   readonly warnings: readonly string[];
   /** A string made fit for evidence: secrets redacted, control characters escaped, cut to a readable length. */
   evidence(text: string): string;
+  /** `text` with the secrets replaced by `[redacted]`, nothing else: for cutting a string only after redacting it. */
+  redact(text: string): string;
   readonly options: ReadOptions;
 }
 
@@ -178,6 +180,7 @@ export const viewOf = (response: ProbeResponse, options: ReadOptions = {}): Resp
     body,
     warnings,
     evidence: (value) => excerpt(redact(value), MAX_EVIDENCE_CHARS),
+    redact,
     options: isRecord(options) ? (options as ReadOptions) : {},
   };
 };

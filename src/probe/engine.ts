@@ -10,7 +10,8 @@
  *   another origin); the RFC 9728 metadata document is fetched without the token.
  */
 import { excerpt } from '../core/challenges.js';
-import type { Finding, ProbeResponse } from '../core/dialects.js';
+import { bodyStart, type Finding, type ProbeResponse } from '../core/dialects.js';
+import { viewOf } from '../core/response.js';
 import { readScopeFinding } from '../providers/index.js';
 import { findCover, minimal, parseScopes, satisfies, unionScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 
@@ -238,6 +239,12 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
   }
   const warnings: string[] = body.truncated ? [`the body was read up to ${MAX_BODY_BYTES} bytes only`] : [];
 
+  // When no reader can say more, the start of the body (redacted, escaped, short) lets a person see what was said.
+  const bodyEvidence = (): string[] => {
+    const start = bodyStart(viewOf({ status, headers: headersOf(response), body: body.text }, { secrets: [options.token] }));
+    return start === undefined ? [] : [start];
+  };
+
   if (status >= 500) {
     return {
       ...base(target),
@@ -246,7 +253,7 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
       outcome: 'error',
       required: declared,
       missing: [],
-      evidence: redirectEvidence,
+      evidence: [...redirectEvidence, ...bodyEvidence()],
       error: `the server answered HTTP ${status}${statusText(response)}`,
       ...(warnings.length === 0 ? {} : { warnings }),
     };
@@ -273,7 +280,7 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
       outcome: 'error',
       required: declared,
       missing: [],
-      evidence: [...redirectEvidence, 'The response says nothing about authorization.'],
+      evidence: [...redirectEvidence, 'The response says nothing about authorization.', ...bodyEvidence()],
       error: status >= 300 && status < 400 ? `the server answered HTTP ${status}${statusText(response)} without a redirect to follow` : `the server answered HTTP ${status}${statusText(response)}`,
       ...warningsMember,
     };

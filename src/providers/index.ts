@@ -169,3 +169,59 @@ function describeNormalized(scope: string, names: readonly string[]): { provider
   }
   return undefined;
 }
+
+/** What may say which provider a token or profile belongs to, strongest first. */
+export interface ProviderHints {
+  /** The token itself: a well-known prefix names its provider. */
+  readonly token?: string | undefined;
+  /** Issuers (the token's `iss`, the profile's issuer): one matching a provider's fixed issuer names it. */
+  readonly issuers?: readonly (string | undefined)[];
+  /** The profile's `preset` / `--provider`: named outright. */
+  readonly preset?: RuleSpec['preset'];
+}
+
+/**
+ * The ids of the providers the hints name, for {@link describeScopes}: the token's prefix, then an issuer, then the
+ * presets. An issuer names a provider only when its host is fixed (Entra's `login.microsoftonline.com/{tenant}`,
+ * Google, Twitch; GitLab at its default host): an Auth0 or Okta tenant host could be anyone's.
+ */
+export function providersFor(hints: ProviderHints): string[] {
+  const found: string[] = [];
+  const kind = typeof hints.token === 'string' ? identifyToken(hints.token) : null;
+  const byPrefix = kind === null ? undefined : PROVIDERS.find((provider) => provider.name === kind.provider);
+  if (byPrefix !== undefined) found.push(byPrefix.id);
+  for (const issuer of hints.issuers ?? []) {
+    const byIssuer = typeof issuer === 'string' ? PROVIDERS.find((provider) => issuerPatternOf(provider)?.test(issuer.replace(/\/+$/, ''))) : undefined;
+    if (byIssuer !== undefined) found.push(byIssuer.id);
+  }
+  const presets = hints.preset === undefined ? [] : typeof hints.preset === 'string' ? [hints.preset] : [...hints.preset];
+  for (const name of presets) {
+    const provider = findProvider(name);
+    if (provider !== undefined) found.push(provider.id);
+  }
+  return [...new Set(found)];
+}
+
+const ISSUER_PATTERNS = new Map<Provider, RegExp | undefined>();
+
+/** A provider's login issuer as a pattern (slots in the path match one segment), or undefined when its host varies. */
+function issuerPatternOf(provider: Provider): RegExp | undefined {
+  if (ISSUER_PATTERNS.has(provider)) return ISSUER_PATTERNS.get(provider);
+  const template = provider.login?.issuer?.replace(/\/+$/, '');
+  let pattern: RegExp | undefined;
+  if (template !== undefined) {
+    const hostEnd = template.indexOf('/', template.indexOf('//') + 2);
+    let source = '';
+    let fixed = true;
+    for (const [index, part] of template.split(/(\{[a-z]+\})/).entries()) {
+      const slot = index % 2 === 1 ? provider.login?.slots?.find((s) => `{${s.name}}` === part) : undefined;
+      const inHost = hostEnd === -1 || template.indexOf(part) < hostEnd;
+      if (index % 2 === 0) source += part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      else if (inHost && slot?.default === undefined) fixed = false;
+      else source += inHost ? slot!.default!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : '[^/]+';
+    }
+    pattern = fixed ? new RegExp(`^${source}$`, 'i') : undefined;
+  }
+  ISSUER_PATTERNS.set(provider, pattern);
+  return pattern;
+}

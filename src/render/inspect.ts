@@ -5,6 +5,7 @@
 import type { ScopeClaim } from '../core/carriers.js';
 import type { DecodedToken, OpaqueKind } from '../core/jwt.js';
 import { describeExpiry, describeInstant } from '../core/time.js';
+import { descriptionsJson, renderDescriptions } from './descriptions.js';
 import { pad, type Style } from './style.js';
 
 /** One token as inspect found it, and what --verify, --introspect and --userinfo added. */
@@ -26,6 +27,8 @@ export interface Inspection {
   verifyError?: string;
   introspection: Record<string, unknown> | null;
   userinfo?: Record<string, unknown>;
+  /** What its scopes (claims and introspection) mean, from the catalogue of the provider it or the profile names. */
+  descriptions?: Readonly<Record<string, string>>;
 }
 
 /** The JWT NumericDate claims shown as ISO time and relative to now. */
@@ -53,6 +56,7 @@ export function inspectionJson(inspection: Inspection, showToken: boolean, now: 
     ...(inspection.verifyError ? { verifyError: inspection.verifyError } : {}),
     ...(inspection.userinfo ? { userinfo: inspection.userinfo } : {}),
     ...(decoded.format === 'opaque' ? { kind: decoded.kind } : {}),
+    ...descriptionsJson(inspection.descriptions ?? {}),
     ...(showToken ? { token: inspection.token } : {}),
   };
 }
@@ -95,11 +99,16 @@ function formatLine(decoded: DecodedToken): string {
 const listOrText = (value: unknown): string => (Array.isArray(value) ? value.map(String).join(' ') : String(value));
 
 /** One token as an aligned block of `name  value` rows under its label. Colour comes from `style` only. */
-export function renderInspection(inspection: Inspection, showToken: boolean, now: Date, style: Style): string {
+export function renderInspection(inspection: Inspection, showToken: boolean, now: Date, style: Style, width?: number): string {
   const { decoded } = inspection;
   const lines: string[] = [style.bold(inspection.label)];
   const row = (name: string, value: string) => lines.push(`  ${pad(name, LABEL_WIDTH)} ${value}`);
   const note = (text: string) => lines.push(`  ${text}`);
+  // Under a row of scopes, what each means (the catalogue `scopes diff` and `login` explain scopes from).
+  const explain = (scopes: readonly string[]) => {
+    const text = renderDescriptions(scopes, inspection.descriptions ?? {}, style, width, LABEL_WIDTH + 3);
+    if (text !== '') lines.push(text.trimEnd());
+  };
 
   row('format', formatLine(decoded));
   row('fingerprint', inspection.fingerprint);
@@ -114,7 +123,7 @@ export function renderInspection(inspection: Inspection, showToken: boolean, now
     }
   }
   if (decoded.format === 'jwe') row('header', JSON.stringify(decoded.header));
-  if (decoded.format === 'jwt') renderClaims(decoded.header, decoded.claims, inspection, now, style, row);
+  if (decoded.format === 'jwt') renderClaims(decoded.header, decoded.claims, inspection, now, style, row, explain);
 
   if (inspection.verified === true) row('verified', style.ok(`yes, with the keys of ${inspection.verifiedBy}`));
   if (inspection.verified === false) {
@@ -124,7 +133,10 @@ export function renderInspection(inspection: Inspection, showToken: boolean, now
   if (inspection.introspection) {
     const active = inspection.introspection.active === true;
     row('introspect', active ? style.ok('active') : style.bad('not active'));
-    if (active && inspection.introspection.scope !== undefined) row('  scope', listOrText(inspection.introspection.scope));
+    if (active && inspection.introspection.scope !== undefined) {
+      row('  scope', listOrText(inspection.introspection.scope));
+      explain(listOrText(inspection.introspection.scope).split(' '));
+    }
     const rest = Object.entries(inspection.introspection).filter(([key]) => key !== 'active' && key !== 'scope');
     if (rest.length) row('  claims', JSON.stringify(Object.fromEntries(rest)));
   }
@@ -140,6 +152,7 @@ function renderClaims(
   now: Date,
   style: Style,
   row: (name: string, value: string) => void,
+  explain: (scopes: readonly string[]) => void,
 ): void {
   if (claims.iss !== undefined) row('issuer', String(claims.iss));
   if (claims.aud !== undefined) row('audience', listOrText(claims.aud));
@@ -147,6 +160,7 @@ function renderClaims(
   if (claims.client_id !== undefined) row('client', String(claims.client_id));
   if (inspection.scopeClaim) {
     row('scopes', `${inspection.scopes.join(' ') || '(empty)'} ${style.dim(`(from "${inspection.scopeClaim}")`)}`);
+    explain(inspection.scopes);
   } else if (isIdToken(inspection)) {
     row('scopes', style.dim('none, as for every id token: it says who logged in, the access token carries the scopes'));
   } else {

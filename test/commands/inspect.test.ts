@@ -356,3 +356,30 @@ describe('scopes inspect: what it refuses to send or fetch', () => {
     expect(result.stderr).toContain('without --verify');
   });
 });
+
+describe('scopes inspect: what the scopes mean, from the provider catalogue', () => {
+  it('explains the scopes of a token whose issuer names the provider (Entra, scp claim), in text and --json', async () => {
+    // Entra v2 access tokens carry iss https://login.microsoftonline.com/<tenant>/v2.0 and delegated scopes in scp
+    // (https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference).
+    const token = jwt({ iss: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0', aud: '00000003-0000-0000-c000-000000000000', scp: 'User.Read Mail.Send', exp });
+    const human = await inspect([token], token, { now });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("User.Read: Sign in and read the signed-in user's profile");
+    expect(human.stdout).toContain('Mail.Send: Send mail as the user');
+    const json = oneDocument((await inspect([token, '--json'], token, { now })).stdout);
+    expect(json.descriptions).toEqual({ 'User.Read': "Sign in and read the signed-in user's profile", 'Mail.Send': 'Send mail as the user' });
+  });
+
+  it("explains them from the profile's preset when the token names no known issuer", async () => {
+    const config = await configFile('preset-github', { issuer: 'https://auth.example.com', clientId: 'c1', preset: 'github' });
+    const token = jwt({ iss: 'https://auth.example.com', scope: 'repo gist', exp });
+    const json = oneDocument((await inspect(['--config', config, token, '--json'], token, { now })).stdout);
+    expect(json.descriptions).toMatchObject({ gist: 'Write access to gists', repo: expect.stringContaining('Full access') });
+  });
+
+  it('explains nothing when neither the token nor the profile names a provider', async () => {
+    const token = jwt({ iss: 'https://auth.example.com', scope: 'repo gist', exp });
+    const json = oneDocument((await inspect([token, '--json'], token, { now })).stdout);
+    expect(json).not.toHaveProperty('descriptions');
+  });
+});

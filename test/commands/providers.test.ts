@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
-import { PROVIDERS } from '../../src/providers/index.js';
+import { PROVIDERS, providersFor } from '../../src/providers/index.js';
 import { testDeps } from '../support/deps.js';
 
 let home: string;
@@ -97,6 +97,21 @@ describe('the scope catalogue explains scopes in diff', () => {
   it('explains nothing without a provider (names mean different things to different providers)', async () => {
     const json = await run(['diff', '--token', token, '--requested', 'repo gist', '--json']);
     expect(JSON.parse(json.stdout)).not.toHaveProperty('descriptions');
+  });
+});
+
+describe('providersFor: which provider a token or profile names', () => {
+  it('by prefix, by an issuer with a fixed host, by preset; never by a tenant host anyone could own', () => {
+    expect(providersFor({ token: 'vdo_oat_abc', preset: ['github', 'nosuch'] })).toEqual(['video-api', 'github']);
+    expect(providersFor({ issuers: ['https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0', 'https://accounts.google.com/', 'https://gitlab.com'] })).toEqual(['entra', 'google', 'gitlab']);
+    expect(providersFor({ issuers: ['https://tenant.us.auth0.com/', 'https://example.okta.com', 'https://auth.example.com', undefined] })).toEqual([]);
+  });
+
+  it('lets diff explain the scopes of a token whose issuer is Entra without --provider', async () => {
+    const token = jwt({ iss: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0', scp: 'User.Read', exp: 4102444800 });
+    const result = await run(['diff', '--token', token, '--requested', 'User.Read Mail.Send']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Mail.Send: Send mail as the user');
   });
 });
 

@@ -248,6 +248,34 @@ describe('probeEndpoints', () => {
     expect(failed).toMatchObject({ outcome: 'error', status: 503, missing: [] });
   });
 
+  it('shows the start of the body when no reader reads a refusal (GitHub answers 404 for what a token may not see)', async () => {
+    // The body GitHub sent a token lacking access, quoted in https://github.com/PyGithub/PyGithub/issues/2919; GitHub
+    // answers 404 rather than 403 for resources a token may not see (https://github.com/gr2m/octokit-plugin-create-pull-request/issues/20).
+    const body = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/actions/self-hosted-runners#list-self-hosted-runners-for-a-repository' };
+    const { fetch } = fakeFetch(() => json(404, body));
+    const [notFound] = await probeEndpoints([{ method: 'GET', url: 'https://api.github.test/repos/o/r/actions/runners' }], options({ fetch }));
+    expect(notFound).toMatchObject({ outcome: 'error', status: 404, error: 'the server answered HTTP 404' });
+    expect(notFound!.evidence).toContain(`body begins: ${JSON.stringify(body)}`);
+  });
+
+  it('shows the start of a 5xx body too: redacted, control characters escaped, cut short', async () => {
+    const page = `<html>\n<body>\u001b[31mupstream failed for ${TOKEN}</body></html>${'x'.repeat(5000)}`;
+    const { fetch } = fakeFetch(() => new Response(page, { status: 502, headers: { 'content-type': 'text/html' } }));
+    const [failed] = await probeEndpoints([{ method: 'GET', url: 'https://api.example.com/x' }], options({ fetch }));
+    expect(failed).toMatchObject({ outcome: 'error', status: 502 });
+    const start = failed!.evidence.find((line) => line.startsWith('body begins: '));
+    // 200 characters of the body after redaction (the escape is one character there, four once escaped).
+    expect(start).toBe(`body begins: <html> <body>\\x1b[31mupstream failed for [redacted]</body></html>${'x'.repeat(138)}…`);
+    expect(JSON.stringify(failed)).not.toContain(TOKEN);
+  });
+
+  it('redacts the token before cutting the body: no first characters of it are left at the cut', async () => {
+    const { fetch } = fakeFetch(() => new Response(`${'x'.repeat(180)} ${TOKEN}`, { status: 400 }));
+    const [failed] = await probeEndpoints([{ method: 'GET', url: 'https://api.example.com/x' }], options({ fetch }));
+    expect(failed!.evidence).toContain(`body begins: ${'x'.repeat(180)} [redacted]`);
+    expect(JSON.stringify(failed)).not.toContain(TOKEN.slice(0, 9));
+  });
+
   it('keeps ok for a 2xx the manifest says needs more, with a note', async () => {
     const { fetch } = fakeFetch(() => json(200, {}));
     const [ok] = await probeEndpoints([{ method: 'GET', url: 'https://api.example.com/x', declared: [['admin']] }], options({ fetch }));

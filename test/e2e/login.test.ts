@@ -2,7 +2,7 @@
  * The login, token, status and logout flows of the real binary against a real OpenID provider (oidc-provider on
  * 127.0.0.1), with the scripted user agent as $BROWSER. Needs `npm run build` (npm test does it).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,23 @@ describe('scopes login', () => {
     const strict = await box.run(loginArgs(['--strict', '--json']));
     expect(strict.code).toBe(1);
     expect(JSON.parse(strict.stdout).notGranted).toEqual(['export:write']);
+  });
+
+  it('explains a scope not granted from the catalogue of the provider the profile names (text and --json)', async () => {
+    const box = await sandbox({ env: { SCOPES_UA_UNTICK: 'export:write' } });
+    // The test provider serves the video API of reference/seeds/003, whose catalogue src/providers/video-api.ts holds.
+    await mkdir(join(box.home, 'config', 'scopes'), { recursive: true, mode: 0o700 });
+    const profile = { issuer: provider.issuer, clientId: provider.publicClientId, scopes: SCOPES.split(' '), resource: [provider.resource], preset: 'video-api' };
+    await writeFile(join(box.home, 'config', 'scopes', 'config.json'), JSON.stringify({ profiles: { default: profile } }), { mode: 0o600 });
+    const human = await box.run(['login', '--timeout', '20']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/✗ not granted\s+export:write/);
+    expect(human.stdout).toContain('export:write: Export videos');
+    expect(human.stdout).not.toContain('videos:read: View videos');
+
+    const json = await box.run(['login', '--timeout', '20', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).descriptions).toEqual({ 'videos:read': 'View videos in the workspace', 'export:write': 'Export videos' });
   });
 
   it('tells the browser what was granted', async () => {
