@@ -15,6 +15,8 @@ export interface OpaqueKind {
   readonly bypassesScopes?: boolean;
   /** Where the scopes (or what stands in for them) of such a token can be read, for a hint. */
   readonly scopesVia?: string;
+  /** False when its provider offers no token introspection (RFC 7662), so `--introspect` is no hint to give. */
+  readonly introspectable?: boolean;
 }
 
 export type DecodedToken =

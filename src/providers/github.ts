@@ -223,6 +223,9 @@ export const github: Provider = {
   rules: { implies: IMPLIES },
   commaSeparatedScopes: true,
   // https://github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats/
+  // OAuth apps check a token with `POST /applications/{client_id}/token`, not RFC 7662
+  // (https://docs.github.com/en/rest/apps/oauth-applications#check-a-token): no --introspect hint for its tokens.
+  introspection: false,
   tokenPrefixes: [
     { prefix: 'gho_', description: 'OAuth app user access token', scopesVia: OAUTH_SCOPES },
     { prefix: 'ghp_', description: 'personal access token (classic)', scopesVia: OAUTH_SCOPES },

@@ -114,7 +114,9 @@ export function readScopeFinding(response: ProbeResponse, options?: ReadOptions)
   return readWith(response, options, READERS);
 }
 
-const KINDS: readonly OpaqueKind[] = PROVIDERS.flatMap((provider) => (provider.tokenPrefixes ?? []).map((prefix) => ({ ...prefix, provider: provider.name })));
+const KINDS: readonly OpaqueKind[] = PROVIDERS.flatMap((provider) =>
+  (provider.tokenPrefixes ?? []).map((prefix) => ({ ...prefix, provider: provider.name, ...(provider.introspection === false ? { introspectable: false } : {}) })),
+);
 
 /** The kind of an opaque token by the longest well-known prefix it starts with, or null. */
 export function identifyToken(token: string): OpaqueKind | null {

@@ -71,6 +71,8 @@ export interface Provider {
   /** Its scope lists may be comma-separated (token responses, headers). */
   readonly commaSeparatedScopes?: boolean;
   readonly tokenPrefixes?: readonly TokenPrefix[];
+  /** False when the provider offers its clients no token introspection endpoint (RFC 7662). */
+  readonly introspection?: false;
   readonly login?: LoginTemplate;
   /** Its published scopes: name → description, used to explain scopes. */
   readonly catalogue?: Readonly<Record<string, string>>;

@@ -62,14 +62,6 @@ export function inspectionJson(inspection: Inspection, showToken: boolean, now: 
 }
 
 /**
- * Providers known to offer no token introspection endpoint (RFC 7662) to their clients, so that `--introspect` would be
- * a hint that cannot work. GitHub: its OAuth apps check tokens with `POST /applications/{client_id}/token`, not RFC
- * 7662 (https://docs.github.com/en/rest/apps/oauth-applications#check-a-token).
- * TODO(providers): this belongs with the provider's entry in src/providers/ once that registry exists.
- */
-const WITHOUT_INTROSPECTION = new Set(['GitHub']);
-
-/**
  * An OpenID Connect id token: it says who logged in and to which client, and never carries scopes (Core §2). Known by
  * its label, or by what only an id token holds (nonce, at_hash, c_hash) when it has no scope claim either.
  */
@@ -118,7 +110,7 @@ export function renderInspection(inspection: Inspection, showToken: boolean, now
       note(`${style.warn('warning:')} this is an API key: it bypasses scope checks entirely; scopes apply to OAuth tokens only.`);
     }
     if (decoded.kind?.scopesVia) note(style.dim(`Its scopes can be read from ${decoded.kind.scopesVia}.`));
-    if (!inspection.introspection && !(decoded.kind && WITHOUT_INTROSPECTION.has(decoded.kind.provider))) {
+    if (!inspection.introspection && decoded.kind?.introspectable !== false) {
       note(style.dim('An opaque token says nothing about itself: ask the server with --introspect (RFC 7662).'));
     }
   }
