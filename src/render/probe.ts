@@ -183,6 +183,8 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
 
   out.push('');
   const count = (outcome: ProbeOutcome) => report.results.filter((result) => result.outcome === outcome).length;
+  // Summary sentences wrap between words at the terminal's width, continued two columns in.
+  const summary = (cell: Cell) => wrapText(cell, width, 2, 0);
   const endpoints = (n: number) => `${n} endpoint${n === 1 ? '' : 's'}`;
   const fix = report.fix ?? (addScopeCommand(report.missing, report.profile) === undefined ? undefined : `To fix: ${addScopeCommand(report.missing, report.profile)}`);
   if (report.missing.length > 0) {
@@ -194,7 +196,7 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
   out.push(...others);
   const scopeRefusals = report.results.filter((result) => result.outcome === 'missing_scope' && result.requiredKind === undefined && result.required.length > 0);
   if (report.missing.length === 0 && others.length === 0 && scopeRefusals.length > 0) {
-    out.push(style.bad(`${endpoints(scopeRefusals.length)} refused the token for a scope, without a scope to add that would be known to help (see the evidence).`));
+    out.push(...summary({ text: `${endpoints(scopeRefusals.length)} refused the token for a scope, without a scope to add that would be known to help (see the evidence).`, style: style.bad }));
   }
   const stepUps = report.results.filter((result) => result.outcome === 'step_up');
   if (stepUps.length > 0) {
@@ -203,11 +205,16 @@ export function renderProbe(report: ProbeReport, style: Style, width?: number): 
   }
   if (count('unauthorized') > 0) {
     out.push(
-      `${style.bad('Unauthorized:')} ${endpoints(count('unauthorized'))} refused the token itself (expired, revoked, or meant for another API); try ${style.code(`scopes token${profileFlag(report.profile)} --force-refresh`)} or log in again.`,
+      ...summary([
+        { text: 'Unauthorized:', style: style.bad },
+        { text: ` ${endpoints(count('unauthorized'))} refused the token itself (expired, revoked, or meant for another API); try ` },
+        { text: `scopes token${profileFlag(report.profile)} --force-refresh`, style: style.code },
+        { text: ' or log in again.' },
+      ]),
     );
   }
-  if (count('error') > 0) out.push(`${style.bad('Errors:')} ${endpoints(count('error'))} could not be probed.`);
-  if (count('skipped') > 0) out.push(style.dim(`Skipped: ${endpoints(count('skipped'))} not called (judged from the manifest where it declares scopes).`));
+  if (count('error') > 0) out.push(...summary([{ text: 'Errors:', style: style.bad }, { text: ` ${endpoints(count('error'))} could not be probed.` }]));
+  if (count('skipped') > 0) out.push(...summary({ text: `Skipped: ${endpoints(count('skipped'))} not called (judged from the manifest where it declares scopes).`, style: style.dim }));
   if (report.results.length > 0 && report.results.every((result) => result.outcome === 'ok')) out.push(style.ok('Every endpoint accepted the token.'));
   // Last, as diff and check end: the one line that gets what is missing (broken as a shell line where it must be).
   if (report.missing.length > 0 && fix !== undefined) {
