@@ -749,11 +749,14 @@ export function minimal(
 
   // Why: each chosen scope against every candidate that could stand in its place, by the first rule that tells them apart.
   const reasons: Record<string, ChoiceReason[]> = Object.create(null) as Record<string, ChoiceReason[]>;
+  // A set: with 1,800 scopes chosen, answer.includes for every pair made this loop cubic (4 s of an 8 s check).
+  const chosenSet = new Set(answer);
   for (const c of answer) {
     const name = names[c] as string;
     const list: ChoiceReason[] = [];
     for (const x of candidates) {
-      if (x === c || answer.includes(x) || list.length >= 5) continue;
+      if (list.length >= 5) break;
+      if (x === c || chosenSet.has(x)) continue;
       if (!allMet(answer.map((other) => (other === c ? x : other)))) continue;
       const other = names[x] as string;
       let reason: ChoiceReason;
