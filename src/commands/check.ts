@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { OPENID_SCOPES } from '../core/carriers.js';
 import { templateOf } from '../core/har.js';
 import type { Endpoint } from '../core/manifest.js';
-import { findCover, holdScopes, minimal, satisfies, unusedScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
+import { findCover, holdScopes, minimal, satisfies, unusedScopes, type HeldScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
@@ -107,7 +107,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   const unused = unusedScopes(token.granted, distinct, rules).filter((scope) => !openid.has(scope));
   const ok = endpoints.every((endpoint) => endpoint.satisfied) && !(options.failOnUnused && unused.length > 0);
   const notes = credentialNotes(documentEndpoints, credential);
-  const fix = fixLine(scopesToFix(endpoints, token.granted, rules), fixTargetFor(context, options.token === undefined ? undefined : token.token, token.granted));
+  const fix = fixLine(scopesToFix(endpoints, held, rules), fixTargetFor(context, options.token === undefined ? undefined : token.token, token.granted));
   const report: CheckReport = {
     ok,
     document: loaded.path,
@@ -136,7 +136,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
  * The smallest set of scopes to add so that every unsatisfied endpoint is satisfied: each requirement shrunk to what
  * the token lacks (alternatives kept), and what a --live refusal named where the document thought it enough.
  */
-function scopesToFix(endpoints: readonly CheckedEndpoint[], granted: readonly string[], rules: ScopeRules): string[] {
+function scopesToFix(endpoints: readonly CheckedEndpoint[], granted: HeldScopes, rules: ScopeRules): string[] {
   const needs: string[][][] = [];
   for (const endpoint of endpoints) {
     if (endpoint.satisfied) continue;

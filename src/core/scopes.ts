@@ -510,6 +510,39 @@ function withoutSupersetGroups(groups: number[][]): number[][] {
 const meetsOther = (a: readonly number[][], b: readonly number[][]): boolean =>
   a.every((groupA) => b.some((groupB) => isSubset(groupB, groupA)));
 
+/**
+ * The requirements still worth solving: one that another always meets is dropped (of two that meet each other, the
+ * first stays). For `a` to meet `b`, `b` must name a scope of every group of `a`; so each `a` is compared only with the
+ * requirements naming a scope of its least-named group, not with all: a failing check passes thousands, and a scope
+ * every operation accepts would make comparing all with all quadratic.
+ */
+function withoutMetRequirements(all: readonly number[][][]): number[][][] {
+  const naming = new Map<number, number[]>();
+  all.forEach((requirement, i) => {
+    for (const atom of new Set(requirement.flat())) {
+      let list = naming.get(atom);
+      if (list === undefined) naming.set(atom, (list = []));
+      list.push(i);
+    }
+  });
+  const dropped = new Set<number>();
+  all.forEach((a, i) => {
+    let rarest: number[] | undefined;
+    let rarestCount = Infinity;
+    for (const group of a) {
+      const count = group.reduce((sum, atom) => sum + (naming.get(atom) as number[]).length, 0);
+      if (count < rarestCount) [rarest, rarestCount] = [group, count];
+    }
+    const rivals = new Set<number>();
+    for (const atom of rarest ?? []) for (const j of naming.get(atom) as number[]) rivals.add(j);
+    for (const j of rivals) {
+      const b = all[j] as number[][];
+      if (j !== i && !dropped.has(j) && meetsOther(a, b) && (!meetsOther(b, a) || i < j)) dropped.add(j);
+    }
+  });
+  return all.filter((_, j) => !dropped.has(j));
+}
+
 function compareOrder(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   return a.length - b.length;
@@ -571,18 +604,26 @@ export function minimal(
     const key = indexed.map((group) => group.join(',')).join('|');
     if (!distinct.has(key)) distinct.set(key, indexed);
   }
-  const all = [...distinct.values()];
-  const problems = all.filter((b, i) => !all.some((a, j) => j !== i && meetsOther(a, b) && (!meetsOther(b, a) || j < i)));
+  const problems = withoutMetRequirements([...distinct.values()]);
   if (problems.length === 0) return { scopes: [], exact: true, reasons: {} };
 
   // Candidates: the named scopes, then the extra ones; those covering nothing needed are dropped.
   const names = uniqueBy([...atoms, ...parseScopes(options?.candidates)], (scope) => rules.normalize(scope));
   const usedAtoms = [...new Set(problems.flat(2))];
-  const coverage = names.map((name) => usedAtoms.filter((a) => rules.covers(name, atoms[a] as string)));
+  let coverage: number[][];
+  let breadth: number[];
+  if (rules.equalityOnly) {
+    // Without implication a name covers only its own atom (names are unique after normalize, atoms first): the
+    // general reading below asks `covers` names × atoms times, seconds for the thousands a failing check passes.
+    const used = new Set(usedAtoms);
+    coverage = names.map((_, c) => (c < atoms.length && used.has(c) ? [c] : []));
+    breadth = names.map(() => 0);
+  } else {
+    coverage = names.map((name) => usedAtoms.filter((a) => rules.covers(name, atoms[a] as string)));
+    const covering = names.map((_, c) => c).filter((c) => (coverage[c] as number[]).length > 0);
+    breadth = names.map((name, c) => covering.filter((other) => other !== c && rules.covers(name, names[other] as string)).length);
+  }
   const candidates = names.map((_, c) => c).filter((c) => (coverage[c] as number[]).length > 0);
-  const breadth = names.map(
-    (name, c) => candidates.filter((other) => other !== c && rules.covers(name, names[other] as string)).length,
-  );
   /** A name's earliest place among alternatives; names only `options.candidates` lists come last. */
   const rankOf = (c: number): number => (c < atoms.length ? (alternativeRank[c] ?? 0) : Number.MAX_SAFE_INTEGER);
   const coverers: number[][] = atoms.map(() => []);
@@ -592,6 +633,43 @@ export function minimal(
     list.sort((x, y) => (coverage[y] as number[]).length - (coverage[x] as number[]).length || (breadth[x] as number) - (breadth[y] as number) || x - y);
   }
 
+  // Requirements that no candidate links are solved apart: the smallest answer is the union of each part's, and a
+  // search over one part never pays for the others (a failing check's missing scopes are mostly unrelated).
+  const parent = names.map((_, c) => c);
+  const find = (c: number): number => {
+    while (parent[c] !== c) c = parent[c] = parent[parent[c] as number] as number;
+    return c;
+  };
+  const join = (x: number, y: number): void => {
+    const [rx, ry] = [find(x), find(y)];
+    if (rx !== ry) parent[Math.max(rx, ry)] = Math.min(rx, ry);
+  };
+  for (const groups of problems) {
+    const first = (coverers[groups[0]![0]!] as number[])[0]!;
+    for (const group of groups) for (const a of group) for (const c of coverers[a] as number[]) join(first, c);
+  }
+  const partOf = new Map<number, number[][][]>();
+  for (const groups of problems) {
+    const root = find((coverers[groups[0]![0]!] as number[])[0]!);
+    let part = partOf.get(root);
+    if (part === undefined) partOf.set(root, (part = []));
+    part.push(groups);
+  }
+  const membersOf = new Map<number, number[]>();
+  for (const c of candidates) {
+    const root = find(c);
+    if (!partOf.has(root)) continue;
+    let members = membersOf.get(root);
+    if (members === undefined) membersOf.set(root, (members = []));
+    members.push(c);
+  }
+  // Parts in an order the requirements' order cannot change (each root is the part's lowest candidate index, and
+  // candidate indexes follow first mention), so which part a spent budget leaves greedy depends on the scopes alone.
+  const parts = [...partOf.entries()]
+    .map(([root, list]) => ({ problems: list, members: membersOf.get(root) ?? [], key: sortedNames((membersOf.get(root) ?? []).map((c) => names[c] as string))[0] ?? '' }))
+    .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+
+  // How many of each atom's coverers are chosen; zero everywhere between the steps below.
   const coverCount = new Int32Array(atoms.length);
   const add = (c: number): void => {
     for (const a of coverage[c] as number[]) coverCount[a] = (coverCount[a] as number) + 1;
@@ -609,44 +687,45 @@ export function minimal(
     }
     return [...branches];
   };
-  const allMet = (chosen: readonly number[]): boolean => {
-    coverCount.fill(0);
+  const allMet = (part: readonly number[][][], chosen: readonly number[]): boolean => {
     for (const c of chosen) add(c);
-    const met = problems.every((groups) => branchesOf(groups).length === 0);
-    coverCount.fill(0);
+    const met = part.every((groups) => branchesOf(groups).length === 0);
+    for (const c of chosen) remove(c);
     return met;
   };
   const breadthOf = (chosen: readonly number[]): number => chosen.reduce((sum, c) => sum + (breadth[c] as number), 0);
   /** Removes what the rest already provides, broadest first, so what stays is irredundant and narrow. */
-  const prune = (chosen: readonly number[]): number[] => {
+  const prune = (part: readonly number[][][], chosen: readonly number[]): number[] => {
     let kept = [...chosen];
     const order = [...chosen].sort(
       (x, y) => (breadth[y] as number) - (breadth[x] as number) || ((names[y] as string) < (names[x] as string) ? -1 : 1),
     );
     for (const c of order) {
       const without = kept.filter((other) => other !== c);
-      if (allMet(without)) kept = without;
+      if (allMet(part, without)) kept = without;
     }
     return kept;
   };
 
-  const greedy = (): number[] => {
-    coverCount.fill(0);
+  /**
+   * Each step meets the requirement with the fewest ways left, by the candidate that helps the most open requirements
+   * (a scope every operation accepts beats one operation's own), then the narrower, the listed-first, the name.
+   */
+  const greedy = (part: readonly number[][][]): number[] => {
     const chosen: number[] = [];
     for (;;) {
       let pick: number[] | undefined;
-      const uncovered = new Set<number>();
-      for (const groups of problems) {
+      const helps = new Map<number, number>();
+      for (const groups of part) {
         const branches = branchesOf(groups);
         if (branches.length === 0) continue;
-        for (const group of groups) for (const a of group) if (coverCount[a] === 0) uncovered.add(a);
+        for (const c of branches) helps.set(c, (helps.get(c) ?? 0) + 1);
         if (pick === undefined || branches.length < pick.length) pick = branches;
       }
       if (pick === undefined) break;
-      const gain = (c: number): number => (coverage[c] as number[]).filter((a) => uncovered.has(a)).length;
       const best = pick.reduce((x, y) => {
-        const byGain = gain(y) - gain(x);
-        if (byGain !== 0) return byGain > 0 ? y : x;
+        const byHelp = (helps.get(y) as number) - (helps.get(x) as number);
+        if (byHelp !== 0) return byHelp > 0 ? y : x;
         const byBreadth = (breadth[x] as number) - (breadth[y] as number);
         if (byBreadth !== 0) return byBreadth > 0 ? y : x;
         const byRank = rankOf(x) - rankOf(y);
@@ -656,11 +735,10 @@ export function minimal(
       chosen.push(best);
       add(best);
     }
-    coverCount.fill(0);
-    return prune(chosen);
+    for (const c of chosen) remove(c);
+    return prune(part, chosen);
   };
 
-  const start = greedy();
   // Between alternatives no rule relates, prefer the one listed earlier among its requirement's groups (the API's
   // author put it first: `anyOf: [["jobs:read"], ["admin"]]` means jobs:read), then names. Ranks depend on the place
   // within a requirement only, so the order of the requirements themselves still never changes the answer.
@@ -673,108 +751,124 @@ export function minimal(
     }
     return count;
   };
+  const weights: number[] = [];
+  const weightOf = (c: number): number => (weights[c] ??= nameWeight(names[c] as string));
   const orderOf = (chosen: readonly number[]): { unlocks: number; weight: number; ranks: number[]; names: string[] } => ({
     unlocks: chosen.reduce((sum, c) => sum + unlocksOf(c), 0),
-    weight: chosen.reduce((sum, c) => sum + nameWeight(names[c] as string), 0),
+    weight: chosen.reduce((sum, c) => sum + weightOf(c), 0),
     ranks: chosen.map(rankOf).sort((x, y) => x - y),
     names: sortedNames(chosen.map((c) => names[c] as string)),
   });
-  // After size and breadth: fewer operations unlocked, then names that say less, then the API author's order.
+  // After size and breadth: fewer operations unlocked, then names that say less, then the API author's order. Each
+  // is a sum or a sorted list, so the best of each part together are the best of the whole.
   const compareChoice = (a: ReturnType<typeof orderOf>, b: ReturnType<typeof orderOf>): number =>
     a.unlocks - b.unlocks || a.weight - b.weight || compareOrder(a.ranks, b.ranks) || compareNames(a.names, b.names);
-  let best = { chosen: start, size: start.length, breadth: breadthOf(start), order: orderOf(start) };
-  const consider = (chosen: readonly number[], breadthSum: number): void => {
-    if (chosen.length > best.size || (chosen.length === best.size && breadthSum > best.breadth)) return;
-    const order = orderOf(chosen);
-    if (chosen.length === best.size && breadthSum === best.breadth && compareChoice(order, best.order) >= 0) return;
-    best = { chosen: [...chosen], size: chosen.length, breadth: breadthSum, order };
-  };
 
   const budget = typeof options?.budget === 'number' && options.budget >= 0 ? options.budget : DEFAULT_BUDGET;
   let work = 0;
   let exhausted = false;
-  const visited = new Set<string>();
-  const chosen: number[] = [];
 
-  const search = (open: readonly number[], breadthSum: number): void => {
-    const stillOpen: number[] = [];
-    const branchSets: number[][] = [];
-    for (const r of open) {
-      const groups = problems[r] as number[][];
-      work += groups.length;
-      const branches = branchesOf(groups);
-      if (branches.length === 0) continue;
-      stillOpen.push(r);
-      branchSets.push(branches);
-    }
-    if (stillOpen.length === 0) {
-      consider(chosen, breadthSum);
-      return;
-    }
-    if (work > budget) {
-      exhausted = true;
-      return;
-    }
-    // Lower bound: requirements whose branch sets share no candidate each need a different new scope.
-    const bySize = branchSets.map((_, i) => i).sort((x, y) => (branchSets[x] as number[]).length - (branchSets[y] as number[]).length);
-    const taken = new Set<number>();
-    let lowerBound = 0;
-    for (const i of bySize) {
-      const branches = branchSets[i] as number[];
-      work += branches.length;
-      if (branches.some((c) => taken.has(c))) continue;
-      lowerBound++;
-      for (const c of branches) taken.add(c);
-    }
-    const size = chosen.length + lowerBound;
-    if (size > best.size || (size === best.size && breadthSum > best.breadth)) return;
-    const branches = branchSets[bySize[0] as number] as number[];
-    for (const c of branches) {
-      chosen.push(c);
-      const key = [...chosen].sort((x, y) => x - y).join(',');
-      if (!visited.has(key)) {
-        if (visited.size < VISITED_LIMIT) visited.add(key);
-        add(c);
-        search(stillOpen, breadthSum + (breadth[c] as number));
-        remove(c);
+  /** The best answer for one part: exact by branch and bound while the budget lasts, else the best found. */
+  const solve = (part: readonly number[][][], members: readonly number[]): number[] => {
+    // One candidate covers all this part names: it is the answer (most parts of a failing check are one scope).
+    if (members.length === 1) return [...members];
+    const start = greedy(part);
+    let best = { chosen: start, size: start.length, breadth: breadthOf(start), order: orderOf(start) };
+    const consider = (chosen: readonly number[], breadthSum: number): void => {
+      if (chosen.length > best.size || (chosen.length === best.size && breadthSum > best.breadth)) return;
+      const order = orderOf(chosen);
+      if (chosen.length === best.size && breadthSum === best.breadth && compareChoice(order, best.order) >= 0) return;
+      best = { chosen: [...chosen], size: chosen.length, breadth: breadthSum, order };
+    };
+    let stopped = false;
+    const visited = new Set<string>();
+    const chosen: number[] = [];
+    const search = (open: readonly number[], breadthSum: number): void => {
+      const stillOpen: number[] = [];
+      const branchSets: number[][] = [];
+      for (const r of open) {
+        const groups = part[r] as number[][];
+        work += groups.length;
+        const branches = branchesOf(groups);
+        if (branches.length === 0) continue;
+        stillOpen.push(r);
+        branchSets.push(branches);
       }
-      chosen.pop();
-      if (exhausted) return;
-    }
+      if (stillOpen.length === 0) {
+        consider(chosen, breadthSum);
+        return;
+      }
+      if (work > budget) {
+        stopped = true;
+        return;
+      }
+      // Lower bound: requirements whose branch sets share no candidate each need a different new scope.
+      const bySize = branchSets.map((_, i) => i).sort((x, y) => (branchSets[x] as number[]).length - (branchSets[y] as number[]).length);
+      const taken = new Set<number>();
+      let lowerBound = 0;
+      for (const i of bySize) {
+        const branches = branchSets[i] as number[];
+        work += branches.length;
+        if (branches.some((c) => taken.has(c))) continue;
+        lowerBound++;
+        for (const c of branches) taken.add(c);
+      }
+      const size = chosen.length + lowerBound;
+      if (size > best.size || (size === best.size && breadthSum > best.breadth)) return;
+      const branches = branchSets[bySize[0] as number] as number[];
+      for (const c of branches) {
+        chosen.push(c);
+        const key = [...chosen].sort((x, y) => x - y).join(',');
+        if (!visited.has(key)) {
+          if (visited.size < VISITED_LIMIT) visited.add(key);
+          add(c);
+          search(stillOpen, breadthSum + (breadth[c] as number));
+          remove(c);
+        }
+        chosen.pop();
+        if (stopped) return;
+      }
+    };
+    // Once the budget is spent, the parts left keep their greedy answers.
+    if (work > budget) stopped = true;
+    else search(part.map((_, r) => r), 0);
+    if (stopped) exhausted = true;
+    return stopped ? prune(part, best.chosen) : best.chosen;
   };
 
-  coverCount.fill(0);
-  search(problems.map((_, r) => r), 0);
-  const answer = exhausted ? prune(best.chosen) : best.chosen;
-
-  // Why: each chosen scope against every candidate that could stand in its place, by the first rule that tells them apart.
   const reasons: Record<string, ChoiceReason[]> = Object.create(null) as Record<string, ChoiceReason[]>;
-  // A set: with 1,800 scopes chosen, answer.includes for every pair made this loop cubic (4 s of an 8 s check).
-  const chosenSet = new Set(answer);
-  for (const c of answer) {
-    const name = names[c] as string;
-    const list: ChoiceReason[] = [];
-    for (const x of candidates) {
-      if (list.length >= 5) break;
-      if (x === c || chosenSet.has(x)) continue;
-      if (!allMet(answer.map((other) => (other === c ? x : other)))) continue;
-      const other = names[x] as string;
-      let reason: ChoiceReason;
-      if ((breadth[c] as number) !== (breadth[x] as number)) {
-        const implied = rules.covers(other, name);
-        reason = { over: other, because: 'implied', detail: implied ? `implied by ${other}` : `covers fewer scopes than ${other}` };
-      } else if (unlocksOf(c) !== unlocksOf(x)) {
-        reason = { over: other, because: 'fewer-operations', detail: `unlocks ${unlocksOf(c)} operations of the document, ${other} ${unlocksOf(x)}` };
-      } else if (nameWeight(name) !== nameWeight(other)) {
-        reason = { over: other, because: 'narrower-name', detail: `its name says it grants less than ${other}` };
-      } else if (rankOf(c) !== rankOf(x)) {
-        reason = { over: other, because: 'listed-first', detail: `listed before ${other} among the alternatives` };
-      } else {
-        reason = { over: other, because: 'name-order', detail: `sorts before ${other}` };
+  const answer: number[] = [];
+  for (const part of parts) {
+    const chosenHere = solve(part.problems, part.members);
+    answer.push(...chosenHere);
+    // Why: each chosen scope against every candidate of its part that could stand in its place, by the first rule
+    // that tells them apart (one of another part covers none of what this part needs).
+    const chosenSet = new Set(chosenHere);
+    for (const c of chosenHere) {
+      const name = names[c] as string;
+      const list: ChoiceReason[] = [];
+      for (const x of part.members) {
+        if (list.length >= 5) break;
+        if (x === c || chosenSet.has(x)) continue;
+        if (!allMet(part.problems, chosenHere.map((other) => (other === c ? x : other)))) continue;
+        const other = names[x] as string;
+        let reason: ChoiceReason;
+        if ((breadth[c] as number) !== (breadth[x] as number)) {
+          const implied = rules.covers(other, name);
+          reason = { over: other, because: 'implied', detail: implied ? `implied by ${other}` : `covers fewer scopes than ${other}` };
+        } else if (unlocksOf(c) !== unlocksOf(x)) {
+          reason = { over: other, because: 'fewer-operations', detail: `unlocks ${unlocksOf(c)} operations of the document, ${other} ${unlocksOf(x)}` };
+        } else if (nameWeight(name) !== nameWeight(other)) {
+          reason = { over: other, because: 'narrower-name', detail: `its name says it grants less than ${other}` };
+        } else if (rankOf(c) !== rankOf(x)) {
+          reason = { over: other, because: 'listed-first', detail: `listed before ${other} among the alternatives` };
+        } else {
+          reason = { over: other, because: 'name-order', detail: `sorts before ${other}` };
+        }
+        list.push(reason);
       }
-      list.push(reason);
+      reasons[name] = list;
     }
-    reasons[name] = list;
   }
   return { scopes: sortedNames(answer.map((c) => names[c] as string)), exact: !exhausted, reasons };
 }

@@ -221,7 +221,8 @@ export function layoutTable(columns: readonly Column[], rows: readonly (readonly
   const natural = columns.map((column, i) =>
     Math.max(showHeader ? (column.header ?? '').length : 0, ...rows.map((row) => codePoints(plainOf(row[i] ?? '')))),
   );
-  const minimum = columns.map((column, i) => {
+  // Without a width (a pipe) nothing shrinks: the minimums, a pass over every word of every cell, are not needed.
+  const minimum = options.width === undefined ? natural : columns.map((column, i) => {
     const own = natural[i] ?? 0;
     if (column.overflow === 'keep') return own;
     // Room for the longest word (a scope, a path segment run) up to WORD_ROOM, so that wrapping rarely splits one.
