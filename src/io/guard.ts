@@ -8,11 +8,12 @@
  * - A request that carries a credential never goes over plain http to a host that is not loopback (unless the
  *   command was given --allow-insecure), whatever code path built it.
  * - Every response body is capped while it is read (capResponse): discovery, token, JWKS, introspection, userinfo
- *   (openid-client reads them through this fetch) and probed APIs.
+ *   (openid-client reads them through this fetch); probed APIs are cut by the probe engine's own reading, which says
+ *   so on its request (READS_AT_MOST).
  */
 import type { Deps, OutputStream } from '../deps.js';
 import { UsageError } from '../errors.js';
-import { capResponse } from './bounded.js';
+import { capResponse, READS_AT_MOST, type CappedRequestInit } from './bounded.js';
 import { SecretRedactor } from './redact.js';
 import type { SecretStore } from './store/types.js';
 import { isExposedTransport } from './transport.js';
@@ -136,7 +137,7 @@ function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
         hint: 'Use https; --allow-insecure (probe, check) sends it anyway, on a network you trust.',
       });
     }
-    const response = capResponse(await inner(input, init), `${url.origin}${url.pathname}`, MAX_RESPONSE_BYTES);
+    const response = capResponse(await inner(input, init), `${url.origin}${url.pathname}`, MAX_RESPONSE_BYTES, (init as CappedRequestInit | undefined)?.[READS_AT_MOST]);
     if (body !== undefined && new URLSearchParams(body).has('grant_type')) await learnIssuedTokens(response, guard.redactor);
     return response;
   };

@@ -10,6 +10,7 @@
  *   another origin); the RFC 9728 metadata document is fetched without the token.
  */
 import { excerpt } from '../core/challenges.js';
+import { READS_AT_MOST, type CappedRequestInit } from '../io/bounded.js';
 import { bodyStart, type Finding, type ProbeResponse } from '../core/dialects.js';
 import { viewOf } from '../core/response.js';
 import { readScopeFinding } from '../providers/index.js';
@@ -369,12 +370,15 @@ async function request(method: string, url: string, options: ProbeOptions, signa
   let currentUrl = url;
   let currentMethod = method;
   for (let redirects = 0; ; redirects++) {
-    const response = await options.fetch(currentUrl, {
+    const init: CappedRequestInit = {
       method: currentMethod,
       headers: { authorization: `Bearer ${options.token}`, accept: 'application/json, */*;q=0.5' },
       redirect: 'manual',
       signal,
-    });
+      // Every body is read by readCapped (or discarded): the guard need not count it as well.
+      [READS_AT_MOST]: MAX_BODY_BYTES,
+    };
+    const response = await options.fetch(currentUrl, init);
     const location = response.headers.get('location');
     if (!REDIRECT_STATUSES.has(response.status) || location === null) return { ok: true, hop: { response, url: currentUrl, evidence } };
     await discard(response);
@@ -549,7 +553,8 @@ async function fetchMetadata(metadataUrl: string, options: ProbeOptions): Promis
   let response: Response;
   try {
     // No Authorization header: the document is public, and its URL came from the server, not from the user.
-    response = await options.fetch(url.href, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+    const init: CappedRequestInit = { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs), [READS_AT_MOST]: MAX_METADATA_BYTES };
+    response = await options.fetch(url.href, init);
   } catch (error) {
     return { ok: false, problem: `fetching it failed: ${describeError(error, options.timeoutMs)}` };
   }

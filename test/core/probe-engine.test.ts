@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { ScopeRules } from '../../src/core/scopes.js';
 // Presets are providers: the registry's compileRules knows them (core's takes the catalogue as a parameter).
 import { compileRules } from '../../src/providers/index.js';
+import { READS_AT_MOST, type CappedRequestInit } from '../../src/io/bounded.js';
+import { guardDeps, MAX_RESPONSE_BYTES } from '../../src/io/guard.js';
+import { testDeps } from '../support/deps.js';
 import { MAX_BODY_BYTES, probeEndpoints, scopesToAdd, type ProbeOptions, type ProbeResult } from '../../src/probe/engine.js';
 
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6InZpZGVvczpyZWFkIn0.signature-part';
@@ -206,6 +209,25 @@ describe('probeEndpoints', () => {
     const [read] = await probeEndpoints([{ method: 'GET', url: 'https://api.example.com/big' }], options({ fetch }));
     expect(read!.outcome).toBe('ok');
     expect(read!.warnings).toEqual([expect.stringContaining(`up to ${MAX_BODY_BYTES} bytes`)]);
+  });
+
+  it('says on each request that it reads at most its cap, within the guard\'s, and keeps to it on an endless body', async () => {
+    const marks: unknown[] = [];
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode('x'.repeat(64 * 1024)));
+      },
+    });
+    const guarded = guardDeps(
+      testDeps({
+        env: {},
+        fetch: async (_input, init) => (marks.push((init as CappedRequestInit)[READS_AT_MOST]), new Response(endless, { status: 200 })),
+      }),
+    );
+    const [read] = await probeEndpoints([{ method: 'GET', url: 'http://127.0.0.1:1/endless' }], options({ fetch: guarded.fetch }));
+    expect(marks).toEqual([MAX_BODY_BYTES]);
+    expect(MAX_BODY_BYTES).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    expect(read).toMatchObject({ outcome: 'ok', warnings: [expect.stringContaining(`up to ${MAX_BODY_BYTES} bytes`)] });
   });
 
   it('keeps at most `concurrency` requests in flight, and the results in target order', async () => {
