@@ -77,8 +77,34 @@ function bodyText(body: unknown): string | undefined {
   return undefined;
 }
 
+/** What the guard reads of a request's headers. */
+interface HeaderLookup {
+  get(name: string): string | null;
+}
+
+/** HTTP whitespace, which Headers strips from both ends of a value (Fetch standard, "normalize"). */
+const HTTP_WHITESPACE_ENDS = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/**
+ * The headers of `init` as Headers would read them (names in any case, repeated ones joined with ", ", values
+ * trimmed), without building a Headers for a plain record: the probe engine sends thousands of requests, each with a
+ * record of two headers. Any other form (Headers, pairs, an iterable) goes through Headers itself.
+ */
+function headerLookup(headers: RequestInit['headers']): HeaderLookup {
+  if (headers === undefined || headers === null) return { get: () => null };
+  if (headers instanceof Headers || Array.isArray(headers) || typeof headers !== 'object' || Symbol.iterator in headers) return new Headers(headers);
+  const record = headers as Record<string, unknown>;
+  return {
+    get: (name) => {
+      const values: string[] = [];
+      for (const key of Object.keys(record)) if (key.toLowerCase() === name) values.push(String(record[key]).replace(HTTP_WHITESPACE_ENDS, ''));
+      return values.length === 0 ? null : values.join(', ');
+    },
+  };
+}
+
 /** Learns the credentials a request carries. @returns whether it carries any. */
-function learnRequestCredentials(request: { readonly headers: Headers }, body: string | undefined, redactor: SecretRedactor): boolean {
+function learnRequestCredentials(request: { readonly headers: HeaderLookup }, body: string | undefined, redactor: SecretRedactor): boolean {
   let carries = false;
   const authorization = request.headers.get('authorization');
   if (authorization) {
@@ -128,7 +154,7 @@ function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
   return async (input, init) => {
     // A URL and headers are all the guard reads: a whole Request (signal, body, cache mode…) only for a Request input,
     // whose headers init may extend. Building one per call cost as much as the call itself on loopback.
-    const request = typeof input === 'string' || input instanceof URL ? { url: String(input), headers: new Headers(init?.headers) } : new Request(input, init);
+    const request = typeof input === 'string' || input instanceof URL ? { url: String(input), headers: headerLookup(init?.headers) } : new Request(input, init);
     const body = bodyText(init?.body);
     const carries = learnRequestCredentials(request, body, guard.redactor);
     const url = new URL(request.url);

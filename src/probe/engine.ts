@@ -14,7 +14,7 @@ import { READS_AT_MOST, type CappedRequestInit } from '../io/bounded.js';
 import { bodyStart, type Finding, type ProbeResponse } from '../core/dialects.js';
 import { viewOf } from '../core/response.js';
 import { readScopeFinding } from '../providers/index.js';
-import { findCover, minimal, parseScopes, satisfies, unionScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
+import { findCover, holdScopes, minimal, parseScopes, satisfies, unionScopes, type HeldScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 
 /** One endpoint to call. */
 export interface ProbeTarget {
@@ -115,7 +115,8 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '
  */
 export async function probeEndpoints(targets: readonly ProbeTarget[], options: ProbeOptions): Promise<ProbeResult[]> {
   const results: ProbeResult[] = new Array(targets.length);
-  const metadataCache = new Map<string, Promise<MetadataDocument>>();
+  // The token's scopes are read once for the run, not once per endpoint judged against them.
+  const run: Run = { metadataCache: new Map(), held: holdScopes(options.granted, options.rules) };
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
@@ -124,7 +125,7 @@ export async function probeEndpoints(targets: readonly ProbeTarget[], options: P
       const target = targets[index]!;
       let result: ProbeResult;
       try {
-        result = await probeOne(target, options, metadataCache);
+        result = await probeOne(target, options, run);
       } catch (error) {
         // probeOne turns every expected failure into a result; this is the net under it, so one endpoint never sinks the run.
         result = { ...base(target), status: null, outcome: 'error', required: [], missing: [], evidence: [], error: describeError(error, options.timeoutMs) };
@@ -180,7 +181,15 @@ const needsSomething = (requirement: readonly (readonly string[])[]): boolean =>
 const formatRequirement = (requirement: readonly (readonly string[])[]): string =>
   requirement.map((group) => (group.length === 0 ? '(nothing)' : group.join(' '))).join(' | ');
 
-function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOptions): ProbeResult {
+/** What every endpoint of one run shares. */
+interface Run {
+  /** RFC 9728 documents by URL: each fetched once per run. */
+  readonly metadataCache: Map<string, Promise<MetadataDocument>>;
+  /** `options.granted`, read once. */
+  readonly held: HeldScopes;
+}
+
+function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOptions, held: HeldScopes): ProbeResult {
   const required = groupsOf(target.declared);
   const evidence = [reason];
   let missing: string[] = [];
@@ -191,7 +200,7 @@ function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOpti
   } else if (options.grantedKnown === false) {
     evidence.push(`The manifest says it needs ${formatRequirement(required)}; the token's scopes are not known, so that cannot be judged.`);
   } else {
-    const judged = satisfies(options.granted, required, options.rules);
+    const judged = satisfies(held, required, options.rules);
     missing = judged.missing;
     evidence.push(
       judged.satisfied
@@ -210,12 +219,12 @@ interface Hop {
 
 type Fetched = { readonly ok: true; readonly hop: Hop } | { readonly ok: false; readonly error: string; readonly status: number | null; readonly evidence: string[] };
 
-async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCache: Map<string, Promise<MetadataDocument>>): Promise<ProbeResult> {
+async function probeOne(target: ProbeTarget, options: ProbeOptions, run: Run): Promise<ProbeResult> {
   const method = target.method.toUpperCase();
   if (!SAFE_METHODS.includes(method) && !options.allowUnsafe) {
-    return staticJudgement(target, `Not sent: ${method} may change data on the server; --allow-unsafe sends it.`, options);
+    return staticJudgement(target, `Not sent: ${method} may change data on the server; --allow-unsafe sends it.`, options, run.held);
   }
-  if (target.skip !== undefined) return staticJudgement(target, target.skip, options);
+  if (target.skip !== undefined) return staticJudgement(target, target.skip, options, run.held);
 
   const declared = groupsOf(target.declared);
   const signal = AbortSignal.timeout(options.timeoutMs);
@@ -239,10 +248,11 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     return { ...base(target), ...extra, status, outcome: 'error', required: declared, missing: [], evidence: redirectEvidence, error: describeError(error, options.timeoutMs) };
   }
   const warnings: string[] = body.truncated ? [`the body was read up to ${MAX_BODY_BYTES} bytes only`] : [];
+  const headers = headersOf(response);
 
   // When no reader can say more, the start of the body (redacted, escaped, short) lets a person see what was said.
   const bodyEvidence = (): string[] => {
-    const start = bodyStart(viewOf({ status, headers: headersOf(response), body: body.text }, { secrets: [options.token] }));
+    const start = bodyStart(viewOf({ status, headers, body: body.text }, { secrets: [options.token] }));
     return start === undefined ? [] : [start];
   };
 
@@ -260,7 +270,7 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     };
   }
 
-  const finding = readScopeFinding({ status, headers: headersOf(response), body: body.text } satisfies ProbeResponse, {
+  const finding = readScopeFinding({ status, headers, body: body.text } satisfies ProbeResponse, {
     granted: options.granted,
     secrets: [options.token],
   });
@@ -270,7 +280,7 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
   if (finding === null) {
     if (status >= 200 && status < 300) {
       const evidence = [...redirectEvidence, `HTTP ${status}${statusText(response)}`];
-      const note = undeclaredSuccess(declared, options);
+      const note = undeclaredSuccess(declared, options, run.held);
       if (note !== undefined) evidence.push(note);
       return { ...base(target), ...extra, status, outcome: 'ok', required: declared, missing: [], evidence, ...(target.declared ? { requiredFrom: 'manifest' as const } : {}), ...warningsMember };
     }
@@ -287,9 +297,9 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     };
   }
 
-  const judged = judgeFinding(target, finding, options);
+  const judged = judgeFinding(target, finding, options, run.held);
   const resourceMetadata =
-    finding.resourceMetadata === undefined ? undefined : await checkResourceMetadata(finding.resourceMetadata, finalUrl, options, metadataCache);
+    finding.resourceMetadata === undefined ? undefined : await checkResourceMetadata(finding.resourceMetadata, finalUrl, options, run.metadataCache);
   const evidence = [...redirectEvidence, ...judged.evidence];
   if (resourceMetadata !== undefined) evidence.push(metadataEvidence(resourceMetadata));
   return {
@@ -313,9 +323,9 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
 }
 
 /** A 2xx where the manifest expected a scope the token lacks: the API is the truth, but the manifest may be wrong. */
-function undeclaredSuccess(declared: string[][], options: ProbeOptions): string | undefined {
+function undeclaredSuccess(declared: string[][], options: ProbeOptions, held: HeldScopes): string | undefined {
   if (!needsSomething(declared) || options.grantedKnown === false) return undefined;
-  const judged = satisfies(options.granted, declared, options.rules);
+  const judged = satisfies(held, declared, options.rules);
   if (judged.satisfied) return undefined;
   return `The manifest says it needs ${formatRequirement(declared)}, which the token lacks (${judged.missing.join(' ')}), yet the API allowed it: the manifest may be out of date.`;
 }
@@ -328,7 +338,7 @@ interface Judgement {
   readonly evidence: string[];
 }
 
-function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptions): Judgement {
+function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptions, held: HeldScopes): Judgement {
   const evidence = [...finding.evidence];
   if (finding.note !== undefined) evidence.push(finding.note);
   const fromResponse = finding.required.length > 0;
@@ -339,7 +349,7 @@ function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptio
     evidence.push(`The response names no scope; required is from the manifest: ${formatRequirement(declared)}.`);
   }
   // What the response says the token holds counts too: it is the server's own view of this token.
-  const granted = unionScopes(options.granted, finding.granted ?? [], options.rules);
+  const granted = finding.granted === undefined ? held : unionScopes(options.granted, finding.granted, options.rules);
   const grantedKnown = options.grantedKnown !== false || finding.granted !== undefined;
   let outcome = finding.outcome;
   let missing: string[] = [];

@@ -85,6 +85,31 @@ describe('guardDeps', () => {
   });
 });
 
+describe('the guard reading a record of headers', () => {
+  it('finds the credential under any case and around HTTP whitespace, as Headers would', async () => {
+    for (const headers of [
+      { Authorization: 'Bearer record-token-value-1' },
+      { AUTHORIZATION: ' \tBearer record-token-value-1 ' },
+      { 'x-api-key': 'k', accept: 'application/json' },
+      { DPoP: 'proof' },
+    ] as Record<string, string>[]) {
+      const base = testDeps({ env: {}, fetch: async () => new Response('ok') });
+      const deps = guardDeps(base);
+      await expect(deps.fetch('http://192.0.2.1/v1', { headers })).rejects.toMatchObject({ exitCode: 2 });
+      deps.io.out.write('record-token-value-1\n');
+      expect(base.stdout()).toBe(Object.keys(headers)[0]!.toLowerCase() === 'authorization' ? '[redacted]\n' : 'record-token-value-1\n');
+    }
+  });
+
+  it('passes a request without a credential, and refuses nothing on loopback', async () => {
+    const sent: string[] = [];
+    const deps = guardDeps(testDeps({ env: {}, fetch: async (input) => (sent.push(String(input)), new Response('ok')) }));
+    await deps.fetch('http://192.0.2.1/v1', { headers: { accept: 'application/json' } });
+    await deps.fetch('http://127.0.0.1:1/v1', { headers: { authorization: 'Bearer some-token-value' } });
+    expect(sent).toHaveLength(2);
+  });
+});
+
 describe('capResponse', () => {
   const stream = (chunks: number, size: number) =>
     new ReadableStream<Uint8Array>({
