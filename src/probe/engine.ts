@@ -148,20 +148,114 @@ export async function probeEndpoints(targets: readonly ProbeTarget[], options: P
 export function scopesToAdd(results: readonly ProbeResult[], granted: readonly string[], rules: ScopeRules): string[] {
   const needs: string[][][] = [];
   const named: string[] = [];
+  const heldGrant = holdScopes(granted, rules);
   for (const result of results) {
     // Fine-grained permissions and API key permissions are not requested as scopes: no login asks for them.
     if (result.requiredKind !== undefined) continue;
     named.push(...result.required.flat());
     if (result.missing.length === 0) continue;
-    const held = unionScopes(granted, result.granted ?? [], rules);
+    const held = result.granted === undefined ? heldGrant : holdScopes(unionScopes(granted, result.granted, rules), rules);
     // What is held already is no part of the answer: each group shrinks to what it still lacks.
     const reduced = result.required.map((group) => group.filter((scope) => findCover(held, scope, rules) === undefined));
     if (reduced.length === 0 || reduced.some((group) => group.length === 0)) continue;
     needs.push(reduced);
   }
   if (needs.length === 0) return [];
-  const { scopes } = minimal(needs, rules, { candidates: parseScopes(named) });
-  return scopes.filter((scope) => findCover(granted, scope, rules) === undefined);
+  // Each part is solved alone: the search's cost grows much faster than the number of needs (2,000 endpoints of which
+  // 500 lack a scope of their own were a tenth of a probe's time), and parts share nothing a choice could trade on.
+  const scopes = independentParts(needs, parseScopes(named), rules).flatMap((part) => minimal(part.needs, rules, { candidates: part.candidates }).scopes);
+  return scopes.filter((scope) => findCover(heldGrant, scope, rules) === undefined).sort();
+}
+
+/** Needs that no scope links to the others, with the candidates that cover any of their scopes. */
+interface Part {
+  readonly needs: string[][][];
+  readonly candidates: string[];
+}
+
+/**
+ * Splits needs into parts that no candidate scope links: two needs are in one part when they name the same scope
+ * (after normalize), when one candidate covers a scope of each, or when a candidate covering one covers a candidate
+ * covering the other (which weighs in minimal's "covers fewer other candidates" tie-break). Then no choice serves
+ * two parts, and every tie-break of minimal (sizes, breadths, name weights and the sorted ranks and names compared
+ * from their least element) adds up part by part: the union of each part's minimal set is minimal's set for all.
+ * Candidates keep the order they are named in, as minimal's first-spelling rule needs.
+ */
+function independentParts(needs: readonly string[][][], named: readonly string[], rules: ScopeRules): Part[] {
+  const parent = needs.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
+    return i;
+  };
+  const join = (a: number, b: number): void => {
+    const [x, y] = [find(a), find(b)];
+    if (x !== y) parent[Math.max(x, y)] = Math.min(x, y);
+  };
+  /** normalize(scope) → the first need naming it. */
+  const ownerOf = new Map<string, number>();
+  needs.forEach((need, i) => {
+    for (const group of need) {
+      for (const scope of group) {
+        const key = rules.normalize(scope);
+        const owner = ownerOf.get(key);
+        if (owner === undefined) ownerOf.set(key, i);
+        else join(owner, i);
+      }
+    }
+  });
+  // Every scope a need names is a candidate too (minimal counts them first); then the others named in results.
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const scope of [...needs.flat(2), ...named]) {
+    const key = rules.normalize(scope);
+    if (!seen.has(key)) {
+      seen.add(key);
+      names.push(scope);
+    }
+  }
+  /** Per candidate name, a need whose scope it covers (none: it is no candidate anywhere). */
+  const coverer = new Map<string, number>();
+  if (rules.equalityOnly === true) {
+    // covers() is equality after normalize: a name covers the scope of its own key, and no other name.
+    for (const name of names) {
+      const owner = ownerOf.get(rules.normalize(name));
+      if (owner !== undefined) coverer.set(name, owner);
+    }
+  } else {
+    const needed = [...ownerOf.keys()];
+    const spelled = new Map<string, string>();
+    for (const need of needs) for (const group of need) for (const scope of group) if (!spelled.has(rules.normalize(scope))) spelled.set(rules.normalize(scope), scope);
+    for (const name of names) {
+      for (const key of needed) {
+        if (!rules.covers(name, spelled.get(key)!)) continue;
+        const owner = ownerOf.get(key)!;
+        const first = coverer.get(name);
+        if (first === undefined) coverer.set(name, owner);
+        else join(first, owner);
+      }
+    }
+    // Implied by the links above when implication is transitive; kept so that a rule set that is not cannot split a part.
+    const live = names.filter((name) => coverer.has(name));
+    for (const name of live) for (const other of live) if (other !== name && rules.covers(name, other)) join(coverer.get(name)!, coverer.get(other)!);
+  }
+  const parts = new Map<number, { needs: string[][][]; candidates: string[] }>();
+  needs.forEach((need, i) => {
+    const root = find(i);
+    let part = parts.get(root);
+    if (part === undefined) {
+      part = { needs: [], candidates: [] };
+      parts.set(root, part);
+    }
+    part.needs.push(need);
+  });
+  for (const name of names) {
+    const owner = coverer.get(name);
+    if (owner !== undefined) parts.get(find(owner))!.candidates.push(name);
+  }
+  return [...parts.values()];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
