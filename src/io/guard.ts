@@ -11,7 +11,7 @@
  *   (openid-client reads them through this fetch); probed APIs are cut by the probe engine's own reading, which says
  *   so on its request (READS_AT_MOST).
  */
-import type { Deps, OutputStream } from '../deps.js';
+import type { Deps, LeanRequestInit, OutputStream } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { capResponse, READS_AT_MOST, type CappedRequestInit } from './bounded.js';
 import { SecretRedactor } from './redact.js';
@@ -169,6 +169,21 @@ function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
   };
 }
 
+/** The same rules for the lean client: credentials learnt, none over plain http off loopback, the body within the cap. */
+function guardedRequest(inner: NonNullable<Deps['request']>, guard: Guard): NonNullable<Deps['request']> {
+  return async (target, init) => {
+    const url = new URL(target);
+    const carries = learnRequestCredentials({ headers: headerLookup(init.headers) }, undefined, guard.redactor);
+    if (carries && !guard.allowInsecure && isExposedTransport(url)) {
+      throw new UsageError(`Refusing to send a credential over plain http to ${url.origin} (${url.origin}${url.pathname}): anyone on the way could read it.`, {
+        hint: 'Use https; --allow-insecure (probe, check) sends it anyway, on a network you trust.',
+      });
+    }
+    const capped: LeanRequestInit = { ...init, maxBytes: Math.min(Number.isFinite(init.maxBytes) && init.maxBytes >= 0 ? init.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES) };
+    return inner(target, capped);
+  };
+}
+
 /**
  * The Deps every command gets: redacting streams, a guarded fetch, stores whose secrets are known to the redactor.
  * Idempotent: guarding guarded Deps returns them unchanged.
@@ -184,6 +199,8 @@ export function guardDeps(deps: Deps, traceTo?: (err: OutputStream) => (inner: t
     ...deps,
     io,
     fetch: guardedFetch(traced, guard),
+    // The HTTP trace wraps fetch only: with it on, the lean client is left out and fetch does its work.
+    ...(deps.request === undefined || traceTo !== undefined ? { request: undefined } : { request: guardedRequest(deps.request, guard) }),
     store: (kind) => registeringStore(deps.store(kind), guard.redactor),
     [GUARD]: guard,
   };

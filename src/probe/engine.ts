@@ -10,6 +10,7 @@
  *   another origin); the RFC 9728 metadata document is fetched without the token.
  */
 import { excerpt } from '../core/challenges.js';
+import type { Deps } from '../deps.js';
 import { READS_AT_MOST, type CappedRequestInit } from '../io/bounded.js';
 import { bodyStart, type Finding, type ProbeResponse } from '../core/dialects.js';
 import { viewOf } from '../core/response.js';
@@ -83,6 +84,8 @@ export interface ProbeOptions {
   readonly granted: readonly string[];
   readonly rules: ScopeRules;
   readonly fetch: typeof fetch;
+  /** The lean client (Deps.request): when given, endpoints are called with it; `fetch` still fetches RFC 9728 metadata. */
+  readonly request?: Deps['request'];
   readonly concurrency: number;
   /** Per endpoint: the request, the redirects within its origin and reading the body. */
   readonly timeoutMs: number;
@@ -116,7 +119,7 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '
 export async function probeEndpoints(targets: readonly ProbeTarget[], options: ProbeOptions): Promise<ProbeResult[]> {
   const results: ProbeResult[] = new Array(targets.length);
   // The token's scopes are read once for the run, not once per endpoint judged against them.
-  const run: Run = { metadataCache: new Map(), held: holdScopes(options.granted, options.rules) };
+  const run: Run = { metadataCache: new Map(), held: holdScopes(options.granted, options.rules), send: sender(options) };
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
@@ -281,6 +284,7 @@ interface Run {
   readonly metadataCache: Map<string, Promise<MetadataDocument>>;
   /** `options.granted`, read once. */
   readonly held: HeldScopes;
+  readonly send: Send;
 }
 
 function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOptions, held: HeldScopes): ProbeResult {
@@ -305,8 +309,55 @@ function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOpti
   return { ...base(target), status: null, outcome: 'skipped', required, missing, evidence, ...(target.declared === undefined ? {} : { requiredFrom: 'manifest' as const }) };
 }
 
+/** One answer as the engine reads it, whether fetch or the lean client brought it. */
+interface Answer {
+  readonly status: number;
+  readonly statusText: string;
+  /** Names lower-cased, a repeated field joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, up to MAX_BODY_BYTES; rejects when it could not be read. */
+  body(): Promise<CappedText>;
+  /** Lets the body go unread. */
+  discard(): Promise<void>;
+}
+
+/** Sends one request with the token; follows no redirect. */
+type Send = (url: string, method: string, signal: AbortSignal) => Promise<Answer>;
+
+function sender(options: ProbeOptions): Send {
+  const headers = { authorization: `Bearer ${options.token}`, accept: 'application/json, */*;q=0.5' };
+  const lean = options.request;
+  if (lean !== undefined) {
+    return async (url, method, signal) => {
+      const answer = await lean(url, { method, headers, signal, maxBytes: MAX_BODY_BYTES });
+      return {
+        status: answer.status,
+        statusText: answer.statusText,
+        headers: answer.headers,
+        body: async () => {
+          if (answer.error !== undefined) throw answer.error;
+          return { text: answer.text, truncated: answer.truncated };
+        },
+        discard: async () => undefined,
+      };
+    };
+  }
+  return async (url, method, signal) => {
+    // Every body is read by readCapped (or discarded): the guard need not count it as well.
+    const init: CappedRequestInit = { method, headers, redirect: 'manual', signal, [READS_AT_MOST]: MAX_BODY_BYTES };
+    const response = await options.fetch(url, init);
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      headers: headersOf(response),
+      body: () => readCapped(response, MAX_BODY_BYTES),
+      discard: () => discard(response),
+    };
+  };
+}
+
 interface Hop {
-  readonly response: Response;
+  readonly answer: Answer;
   readonly url: string;
   readonly evidence: string[];
 }
@@ -324,7 +375,7 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, run: Run): P
   const signal = AbortSignal.timeout(options.timeoutMs);
   let fetched: Fetched;
   try {
-    fetched = await request(method, target.url, options, signal);
+    fetched = await request(method, target.url, options, run.send, signal);
   } catch (error) {
     fetched = { ok: false, error: describeError(error, options.timeoutMs), status: null, evidence: [] };
   }
@@ -332,17 +383,17 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, run: Run): P
     return { ...base(target), status: fetched.status, outcome: 'error', required: declared, missing: [], evidence: fetched.evidence, error: fetched.error };
   }
 
-  const { response, url: finalUrl, evidence: redirectEvidence } = fetched.hop;
+  const { answer: response, url: finalUrl, evidence: redirectEvidence } = fetched.hop;
   const status = response.status;
   const extra = finalUrl === target.url ? {} : { finalUrl };
   let body: CappedText;
   try {
-    body = method === 'HEAD' ? { text: '', truncated: false } : await readCapped(response, MAX_BODY_BYTES);
+    body = method === 'HEAD' ? { text: '', truncated: false } : await response.body();
   } catch (error) {
     return { ...base(target), ...extra, status, outcome: 'error', required: declared, missing: [], evidence: redirectEvidence, error: describeError(error, options.timeoutMs) };
   }
   const warnings: string[] = body.truncated ? [`the body was read up to ${MAX_BODY_BYTES} bytes only`] : [];
-  const headers = headersOf(response);
+  const headers = response.headers;
 
   // When no reader can say more, the start of the body (redacted, escaped, short) lets a person see what was said.
   const bodyEvidence = (): string[] => {
@@ -468,31 +519,22 @@ function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptio
  * Sends the request, following redirects by hand: only within the origin of the URL asked for, and at most
  * MAX_REDIRECTS times. A redirect elsewhere is not followed: the token must not travel to another origin.
  */
-async function request(method: string, url: string, options: ProbeOptions, signal: AbortSignal): Promise<Fetched> {
-  const origin = new URL(url).origin;
+async function request(method: string, url: string, options: ProbeOptions, send: Send, signal: AbortSignal): Promise<Fetched> {
   const evidence: string[] = [];
   let currentUrl = url;
   let currentMethod = method;
   for (let redirects = 0; ; redirects++) {
-    const init: CappedRequestInit = {
-      method: currentMethod,
-      headers: { authorization: `Bearer ${options.token}`, accept: 'application/json, */*;q=0.5' },
-      redirect: 'manual',
-      signal,
-      // Every body is read by readCapped (or discarded): the guard need not count it as well.
-      [READS_AT_MOST]: MAX_BODY_BYTES,
-    };
-    const response = await options.fetch(currentUrl, init);
-    const location = response.headers.get('location');
-    if (!REDIRECT_STATUSES.has(response.status) || location === null) return { ok: true, hop: { response, url: currentUrl, evidence } };
-    await discard(response);
+    const response = await send(currentUrl, currentMethod, signal);
+    const location = response.headers.location ?? null;
+    if (!REDIRECT_STATUSES.has(response.status) || location === null) return { ok: true, hop: { answer: response, url: currentUrl, evidence } };
+    await response.discard();
     let next: URL;
     try {
       next = new URL(location, currentUrl);
     } catch {
       return { ok: false, status: response.status, evidence, error: `HTTP ${response.status} redirect to an unreadable location "${excerpt(redact(location, options.token), 100)}"` };
     }
-    if (next.origin !== origin) {
+    if (next.origin !== new URL(url).origin) {
       evidence.push(`HTTP ${response.status} redirected to another origin (${excerpt(next.origin, 100)}): not followed, the token was not sent.`);
       return { ok: false, status: response.status, evidence, error: 'redirected to another origin' };
     }
@@ -561,7 +603,7 @@ function headersOf(response: Response): Record<string, string> {
   return headers;
 }
 
-const statusText = (response: Response): string => (response.statusText ? ` ${excerpt(response.statusText, 60)}` : '');
+const statusText = (response: { readonly statusText: string }): string => (response.statusText ? ` ${excerpt(response.statusText, 60)}` : '');
 
 /** A failure as a short sentence, never with request headers (the token) in it. */
 function describeError(error: unknown, timeoutMs: number): string {

@@ -157,7 +157,7 @@ describe('scopesToAdd', () => {
     const group = fc.uniqueArray(scope, { minLength: 1, maxLength: 3 });
     const entry = fc.record({
       required: fc.array(group, { minLength: 1, maxLength: 3 }),
-      missing: fc.constantFrom([], ['x']),
+      missing: fc.boolean().map((lacking) => (lacking ? ['x'] : [])),
       granted: fc.option(fc.array(scope, { maxLength: 2 }), { nil: undefined }),
     });
     const ruleSets = [
