@@ -12,6 +12,14 @@ import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { constants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { LeanAnswer, LeanRequestInit } from '../deps.js';
 
+/**
+ * What the built-in fetch sends besides the caller's headers (but Accept-Encoding and the browser's Sec-Fetch-Mode),
+ * so that a server sees the same request from either client: GitHub's API refuses a request without a User-Agent
+ * ("Requests with no User-Agent header will be rejected",
+ * https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent).
+ */
+const FETCH_DEFAULT_HEADERS: Readonly<Record<string, string>> = { 'user-agent': 'node', 'accept-language': '*' };
+
 /** The reason a body was cut: not an error of the exchange, the caller's cap. */
 class CapReached extends Error {}
 
@@ -54,6 +62,14 @@ async function bodyText(chunks: Buffer[], truncated: boolean, coding: string | u
     size += chunk.length;
   }
   return { text: decoder.decode(Buffer.concat(out)), truncated };
+}
+
+/** The caller's headers, and fetch's defaults for those it does not set (names compared in any case). */
+function withDefaults(given: Readonly<Record<string, string>>): Record<string, string> {
+  const headers: Record<string, string> = { ...given };
+  const names = new Set(Object.keys(given).map((name) => name.toLowerCase()));
+  for (const [name, value] of Object.entries(FETCH_DEFAULT_HEADERS)) if (!names.has(name)) headers[name] = value;
+  return headers;
 }
 
 /**
@@ -136,7 +152,7 @@ export function leanRequest(url: string, init: LeanRequestInit): Promise<LeanAns
     };
     try {
       getGlobalDispatcher().dispatch(
-        { origin: target.origin, path: `${target.pathname}${target.search}`, method: init.method as Dispatcher.HttpMethod, headers: { ...init.headers } },
+        { origin: target.origin, path: `${target.pathname}${target.search}`, method: init.method as Dispatcher.HttpMethod, headers: withDefaults(init.headers) },
         handler,
       );
     } catch (error) {

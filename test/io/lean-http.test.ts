@@ -80,6 +80,9 @@ describe('leanRequest', () => {
     const request = seen.at(-1)!;
     expect(request.headers.authorization).toBe('Bearer lean-client-token-1');
     expect(request.headers['accept-encoding']).toBeUndefined();
+    // What fetch sends too: GitHub's API refuses a request without a User-Agent.
+    expect(request.headers['user-agent']).toBe('node');
+    expect(request.headers['accept-language']).toBe('*');
   });
 
   it('reads an endless body up to the cap only, and lets the connection go', async () => {
