@@ -20,6 +20,19 @@ import type { LeanAnswer, LeanRequestInit } from '../deps.js';
  */
 const FETCH_DEFAULT_HEADERS: Readonly<Record<string, string>> = { 'user-agent': 'node', 'accept-language': '*' };
 
+/**
+ * Ports fetch refuses to send to (SMTP, IRC, X11, …): a request there could be read as another protocol's commands.
+ * The same refusal, with fetch's word for it, as with fetch.
+ * @see https://fetch.spec.whatwg.org/#bad-port
+ */
+const BAD_PORTS: ReadonlySet<string> = new Set(
+  (
+    '1 7 9 11 13 15 17 19 20 21 22 23 25 37 42 43 53 69 77 79 87 95 101 102 103 104 109 110 111 113 115 117 119 123 135 137 ' +
+    '139 143 161 179 389 427 465 512 513 514 515 526 530 531 532 540 548 554 556 563 587 601 636 989 990 993 995 1719 1720 ' +
+    '1723 2049 3659 4045 4190 5060 5061 6000 6566 6665 6666 6667 6668 6669 6679 6697 10080'
+  ).split(' '),
+);
+
 /** The reason a body was cut: not an error of the exchange, the caller's cap. */
 class CapReached extends Error {}
 
@@ -80,6 +93,10 @@ export function leanRequest(url: string, init: LeanRequestInit): Promise<LeanAns
   return new Promise<LeanAnswer>((resolve, reject) => {
     const target = new URL(url);
     const { signal, maxBytes } = init;
+    if (BAD_PORTS.has(target.port)) {
+      reject(new Error('bad port'));
+      return;
+    }
     if (signal?.aborted) {
       reject(signal.reason);
       return;
@@ -102,7 +119,11 @@ export function leanRequest(url: string, init: LeanRequestInit): Promise<LeanAns
       else resolve({ ...head, text: '', truncated: false, error });
     };
     const complete = (): void => {
-      if (settled || head === undefined) return;
+      if (settled) return;
+      if (head === undefined) {
+        fail(new Error('the connection ended without an answer'));
+        return;
+      }
       stop();
       const answer = head;
       const coding = answer.headers['content-encoding']?.trim().toLowerCase();

@@ -610,7 +610,8 @@ function describeError(error: unknown, timeoutMs: number): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return `no answer within ${formatSeconds(timeoutMs)}`;
     if (error.name === 'AbortError') return 'the request was aborted';
-    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    // fetch wraps the network's error as its cause ("fetch failed"); the lean client rejects with the error itself.
+    const cause = (error.cause ?? error) as { code?: unknown; message?: unknown } | undefined;
     const code = typeof cause?.code === 'string' ? cause.code : undefined;
     const detail = typeof cause?.message === 'string' ? cause.message : error.message;
     const known: Record<string, string> = {

@@ -123,8 +123,13 @@ describe('leanRequest', () => {
     await expect(leanRequest(`${base}/refused`, init({ signal: aborted.signal }))).rejects.toThrow('given up');
   });
 
-  it('rejects when nothing listens', async () => {
-    await expect(leanRequest('http://127.0.0.1:9/', init())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  it('rejects when nothing listens, and refuses a port fetch refuses (fetch.spec.whatwg.org/#bad-port) as fetch does', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(leanRequest(`http://127.0.0.1:${port}/`, init())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(leanRequest('http://127.0.0.1:25/', init())).rejects.toThrow('bad port');
   });
 });
 

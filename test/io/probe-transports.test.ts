@@ -50,6 +50,8 @@ beforeAll(async () => {
       response.writeHead(503, { 'content-type': 'text/plain' }).end(`down, token ${TOKEN}`);
     } else if (path === '/hidden') {
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+    } else if (path === '/hang-up') {
+      request.socket.destroy();
     } else if (path === '/silent') {
       // never answers
     } else {
@@ -67,11 +69,17 @@ afterAll(() => {
 
 describe('probeEndpoints over fetch and over the lean client', () => {
   it('gives the same results, and sends the token to no other origin', async () => {
-    const targets = ['/challenge', '/ok', '/moved', '/away', '/big', '/broken', '/hidden', '/silent'].map((path) => ({
+    const targets = ['/challenge', '/ok', '/moved', '/away', '/big', '/broken', '/hidden', '/silent', '/hang-up'].map((path) => ({
       method: 'GET',
       url: `${base}${path}`,
       declared: [['videos:read']],
     }));
+    // A port fetch refuses (SMTP), and one nothing listens on any more.
+    const closed = createServer();
+    const closedBase = await listen(closed);
+    await new Promise((resolve) => closed.close(resolve));
+    targets.push({ method: 'GET', url: 'http://127.0.0.1:25/mail', declared: [['videos:read']] });
+    targets.push({ method: 'GET', url: `${closedBase}/refused`, declared: [['videos:read']] });
     const deps = guardDeps({ ...testDeps({ env: {} }), request: leanRequest });
     const options: ProbeOptions = { token: TOKEN, granted: ['videos:read'], rules: compileRules(), fetch: deps.fetch, concurrency: 4, timeoutMs: 300, allowUnsafe: false };
     const viaFetch = await probeEndpoints(targets, options);
@@ -86,7 +94,12 @@ describe('probeEndpoints over fetch and over the lean client', () => {
       [503, 'error'],
       [404, 'error'],
       [null, 'error'],
+      [null, 'error'],
+      [null, 'error'],
+      [null, 'error'],
     ]);
+    expect(viaLean[9]!.error).toBe('request failed (bad port)');
+    expect(viaLean[10]!.error).toMatch(/^connection refused \(/);
     expect(viaLean[2]).toMatchObject({ finalUrl: `${base}/challenge`, missing: ['videos:write'] });
     expect(viaLean[4]!.warnings).toEqual([expect.stringContaining(`up to ${MAX_BODY_BYTES} bytes`)]);
     expect(viaLean[7]!.error).toBe('no answer within 0.3 s');
