@@ -10,6 +10,8 @@
  * - Every response body is capped while it is read (capResponse): discovery, token, JWKS, introspection, userinfo
  *   (openid-client reads them through this fetch); probed APIs are cut by the probe engine's own reading, which says
  *   so on its request (READS_AT_MOST).
+ * - The lean client probe calls endpoints with (Deps.request) passes the same rules: credentials learnt, the transport
+ *   rule, its read cap held within the same 2 MiB. With the HTTP trace on it is left out, so every call is traced.
  */
 import type { Deps, LeanRequestInit, OutputStream } from '../deps.js';
 import { UsageError } from '../errors.js';
