@@ -40,6 +40,9 @@ const routes: Record<string, (request: IncomingMessage, response: ServerResponse
   '/gzip': (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"error":"insufficient_scope","pad":"' + 'y'.repeat(10_000) + '"}'));
   },
+  '/no-content-gzip': (_request, response) => {
+    response.writeHead(204, { 'content-encoding': 'gzip' }).end();
+  },
   '/redirect': (_request, response) => {
     response.writeHead(302, { location: '/refused' }).end('moved');
   },
@@ -100,6 +103,14 @@ describe('leanRequest', () => {
     const cut = await leanRequest(`${base}/gzip`, init({ maxBytes: 100 }));
     expect(cut).toMatchObject({ truncated: true });
     expect(cut.text).toHaveLength(100);
+  });
+
+  it('reads an empty body as empty whatever its Content-Encoding says', async () => {
+    for (const [path, method, status] of [['/no-content-gzip', 'GET', 204], ['/gzip', 'HEAD', 200]] as const) {
+      const answer = await leanRequest(`${base}${path}`, init({ method }));
+      expect(answer).toMatchObject({ status, text: '', truncated: false });
+      expect(answer.error).toBeUndefined();
+    }
   });
 
   it('follows no redirect: the caller decides where its token goes', async () => {
