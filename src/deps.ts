@@ -35,12 +35,41 @@ export interface BrowserResult {
   readonly exited?: Promise<{ readonly code: number | null; readonly signal: string | null }>;
 }
 
+/** A request of {@link Deps.request}: the answer's body is read up to `maxBytes`. */
+export interface LeanRequestInit {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Covers the whole exchange: the request, the answer and its body. */
+  readonly signal?: AbortSignal;
+  readonly maxBytes: number;
+}
+
+/** An answer of {@link Deps.request}, read whole (up to the cap). */
+export interface LeanAnswer {
+  readonly status: number;
+  readonly statusText: string;
+  /** Names lower-cased; a repeated field joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body as text, up to the cap ('' when `error` is set). */
+  readonly text: string;
+  /** Whether the body went on past the cap. */
+  readonly truncated: boolean;
+  /** Why the body could not be read (the status and headers came). */
+  readonly error?: unknown;
+}
+
 export interface Deps {
   readonly io: Streams;
   readonly env: Env;
   readonly cwd: string;
   now(): Date;
   readonly fetch: typeof fetch;
+  /**
+   * For many small calls whose answers are read whole (probe): the same HTTP without the Request, Response and web
+   * stream objects fetch builds per call. Optional: where absent (tests in process, --verbose), `fetch` does the work.
+   * It follows no redirect.
+   */
+  readonly request?: ((url: string, init: LeanRequestInit) => Promise<LeanAnswer>) | undefined;
   openBrowser(url: string): Promise<BrowserResult>;
   /** The secret store of a kind; the keychain one may fail lazily with exit 3. */
   store(kind: StorageKind): SecretStore;

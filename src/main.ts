@@ -36,6 +36,12 @@ export function realDeps(env: Env = process.env): Deps {
     cwd: process.cwd(),
     now: () => new Date(),
     fetch: baseFetch,
+    // undici (the package, not the copy inside Node) is loaded by the first call only: probe's many requests.
+    request: async (url, init) => {
+      await proxy;
+      const { leanRequest } = await import('./io/lean-http.js');
+      return leanRequest(url, init);
+    },
     // Loaded when a command opens a browser: node:child_process is not needed by `token` or `check`.
     openBrowser: async (url) => (await import('./io/browser.js')).openBrowser(url, env),
     store: (kind) => {

@@ -81,6 +81,7 @@ export async function runProbe(deps: Deps, globals: GlobalOptions, options: Prob
     grantedKnown: token.known,
     rules,
     fetch: deps.fetch,
+    request: deps.request,
     concurrency: options.concurrency,
     timeoutMs: options.timeoutSeconds * 1000,
     allowUnsafe: options.allowUnsafe,

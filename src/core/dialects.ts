@@ -340,8 +340,11 @@ export const bodyStart = (view: ResponseView): string | undefined => {
 /** 401 → `unauthorized`, 403 → `forbidden`, with the start of the body as evidence; anything else → null. */
 const httpStatus = (view: ResponseView): Finding | null => {
   const dialect = 'http-status';
-  const start = bodyStart(view);
-  const evidence = (line: string): string[] => (start === undefined ? [line] : [line, start]);
+  // Only a 401 or 403 quotes the body: every other answer (each 2xx a probe reads) is not cut and escaped for nothing.
+  const evidence = (line: string): string[] => {
+    const start = bodyStart(view);
+    return start === undefined ? [line] : [line, start];
+  };
   if (view.status === 401) return finding(view, { outcome: 'unauthorized', required: [], evidence: evidence('HTTP 401'), dialect });
   if (view.status === 403) return finding(view, { outcome: 'forbidden', required: [], evidence: evidence('HTTP 403'), dialect });
   return null;

@@ -74,17 +74,31 @@ export class BodyTooLargeError extends NetworkError {
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 /**
+ * Set on a RequestInit (to a number of bytes) by a caller that reads the body itself and never past that many bytes:
+ * the probe engine, which cuts each of thousands of bodies at 1 MiB. When that is within the guard's cap, the guard
+ * does not count the body a second time (a counting stream and a second Response per answer cost as much CPU as the
+ * request itself on loopback). fetch ignores the member: only the guard reads it.
+ */
+export const READS_AT_MOST: unique symbol = Symbol('scopes.readsAtMost');
+
+/** A RequestInit that may say how much of the body its caller reads at most. */
+export type CappedRequestInit = RequestInit & { readonly [READS_AT_MOST]?: number };
+
+/**
  * The same response, with a body that errors (BodyTooLargeError) as soon as more than `maxBytes` arrive: whoever
  * reads it (openid-client's `response.json()`, jose, the probe engine) holds at most the cap in memory. A declared
  * Content-Length over the cap is refused before a byte is read.
+ * @param readerCap what the caller reads at most ({@link READS_AT_MOST}): when within `maxBytes`, the body is left
+ *   as it is (the caller's own reading is the cap), and only a declared Content-Length over `maxBytes` is refused.
  */
-export function capResponse(response: Response, url: string, maxBytes: number): Response {
+export function capResponse(response: Response, url: string, maxBytes: number, readerCap?: number): Response {
   if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     void response.body.cancel().catch(() => undefined);
     throw new BodyTooLargeError(url, maxBytes);
   }
+  if (readerCap !== undefined && Number.isFinite(readerCap) && readerCap >= 0 && readerCap <= maxBytes) return response;
   // A body framed by its Content-Length (no Transfer-Encoding) and not decompressed by fetch (no Content-Encoding) is
   // exactly that long: the check above is the cap, and a counting stream would only double the cost of every
   // response (probe reads thousands). A compressed body is counted as it is inflated: a small gzip can inflate to

@@ -8,11 +8,14 @@
  * - A request that carries a credential never goes over plain http to a host that is not loopback (unless the
  *   command was given --allow-insecure), whatever code path built it.
  * - Every response body is capped while it is read (capResponse): discovery, token, JWKS, introspection, userinfo
- *   (openid-client reads them through this fetch) and probed APIs.
+ *   (openid-client reads them through this fetch); probed APIs are cut by the probe engine's own reading, which says
+ *   so on its request (READS_AT_MOST).
+ * - The lean client probe calls endpoints with (Deps.request) passes the same rules: credentials learnt, the transport
+ *   rule, its read cap held within the same 2 MiB. With the HTTP trace on it is left out, so every call is traced.
  */
-import type { Deps, OutputStream } from '../deps.js';
+import type { Deps, LeanRequestInit, OutputStream } from '../deps.js';
 import { UsageError } from '../errors.js';
-import { capResponse } from './bounded.js';
+import { capResponse, READS_AT_MOST, type CappedRequestInit } from './bounded.js';
 import { SecretRedactor } from './redact.js';
 import type { SecretStore } from './store/types.js';
 import { isExposedTransport } from './transport.js';
@@ -76,8 +79,34 @@ function bodyText(body: unknown): string | undefined {
   return undefined;
 }
 
+/** What the guard reads of a request's headers. */
+interface HeaderLookup {
+  get(name: string): string | null;
+}
+
+/** HTTP whitespace, which Headers strips from both ends of a value (Fetch standard, "normalize"). */
+const HTTP_WHITESPACE_ENDS = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/**
+ * The headers of `init` as Headers would read them (names in any case, repeated ones joined with ", ", values
+ * trimmed), without building a Headers for a plain record: the probe engine sends thousands of requests, each with a
+ * record of two headers. Any other form (Headers, pairs, an iterable) goes through Headers itself.
+ */
+function headerLookup(headers: RequestInit['headers']): HeaderLookup {
+  if (headers === undefined || headers === null) return { get: () => null };
+  if (headers instanceof Headers || Array.isArray(headers) || typeof headers !== 'object' || Symbol.iterator in headers) return new Headers(headers);
+  const record = headers as Record<string, unknown>;
+  return {
+    get: (name) => {
+      const values: string[] = [];
+      for (const key of Object.keys(record)) if (key.toLowerCase() === name) values.push(String(record[key]).replace(HTTP_WHITESPACE_ENDS, ''));
+      return values.length === 0 ? null : values.join(', ');
+    },
+  };
+}
+
 /** Learns the credentials a request carries. @returns whether it carries any. */
-function learnRequestCredentials(request: { readonly headers: Headers }, body: string | undefined, redactor: SecretRedactor): boolean {
+function learnRequestCredentials(request: { readonly headers: HeaderLookup }, body: string | undefined, redactor: SecretRedactor): boolean {
   let carries = false;
   const authorization = request.headers.get('authorization');
   if (authorization) {
@@ -127,7 +156,7 @@ function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
   return async (input, init) => {
     // A URL and headers are all the guard reads: a whole Request (signal, body, cache mode…) only for a Request input,
     // whose headers init may extend. Building one per call cost as much as the call itself on loopback.
-    const request = typeof input === 'string' || input instanceof URL ? { url: String(input), headers: new Headers(init?.headers) } : new Request(input, init);
+    const request = typeof input === 'string' || input instanceof URL ? { url: String(input), headers: headerLookup(init?.headers) } : new Request(input, init);
     const body = bodyText(init?.body);
     const carries = learnRequestCredentials(request, body, guard.redactor);
     const url = new URL(request.url);
@@ -136,9 +165,24 @@ function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
         hint: 'Use https; --allow-insecure (probe, check) sends it anyway, on a network you trust.',
       });
     }
-    const response = capResponse(await inner(input, init), `${url.origin}${url.pathname}`, MAX_RESPONSE_BYTES);
+    const response = capResponse(await inner(input, init), `${url.origin}${url.pathname}`, MAX_RESPONSE_BYTES, (init as CappedRequestInit | undefined)?.[READS_AT_MOST]);
     if (body !== undefined && new URLSearchParams(body).has('grant_type')) await learnIssuedTokens(response, guard.redactor);
     return response;
+  };
+}
+
+/** The same rules for the lean client: credentials learnt, none over plain http off loopback, the body within the cap. */
+function guardedRequest(inner: NonNullable<Deps['request']>, guard: Guard): NonNullable<Deps['request']> {
+  return async (target, init) => {
+    const url = new URL(target);
+    const carries = learnRequestCredentials({ headers: headerLookup(init.headers) }, undefined, guard.redactor);
+    if (carries && !guard.allowInsecure && isExposedTransport(url)) {
+      throw new UsageError(`Refusing to send a credential over plain http to ${url.origin} (${url.origin}${url.pathname}): anyone on the way could read it.`, {
+        hint: 'Use https; --allow-insecure (probe, check) sends it anyway, on a network you trust.',
+      });
+    }
+    const capped: LeanRequestInit = { ...init, maxBytes: Math.min(Number.isFinite(init.maxBytes) && init.maxBytes >= 0 ? init.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES) };
+    return inner(target, capped);
   };
 }
 
@@ -157,6 +201,8 @@ export function guardDeps(deps: Deps, traceTo?: (err: OutputStream) => (inner: t
     ...deps,
     io,
     fetch: guardedFetch(traced, guard),
+    // The HTTP trace wraps fetch only: with it on, the lean client is left out and fetch does its work.
+    ...(deps.request === undefined || traceTo !== undefined ? { request: undefined } : { request: guardedRequest(deps.request, guard) }),
     store: (kind) => registeringStore(deps.store(kind), guard.redactor),
     [GUARD]: guard,
   };

@@ -10,10 +10,12 @@
  *   another origin); the RFC 9728 metadata document is fetched without the token.
  */
 import { excerpt } from '../core/challenges.js';
+import type { Deps } from '../deps.js';
+import { READS_AT_MOST, type CappedRequestInit } from '../io/bounded.js';
 import { bodyStart, type Finding, type ProbeResponse } from '../core/dialects.js';
 import { viewOf } from '../core/response.js';
 import { readScopeFinding } from '../providers/index.js';
-import { findCover, minimal, parseScopes, satisfies, unionScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
+import { findCover, holdScopes, minimal, parseScopes, satisfies, unionScopes, type HeldScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 
 /** One endpoint to call. */
 export interface ProbeTarget {
@@ -82,6 +84,8 @@ export interface ProbeOptions {
   readonly granted: readonly string[];
   readonly rules: ScopeRules;
   readonly fetch: typeof fetch;
+  /** The lean client (Deps.request): when given, endpoints are called with it; `fetch` still fetches RFC 9728 metadata. */
+  readonly request?: Deps['request'];
   readonly concurrency: number;
   /** Per endpoint: the request, the redirects within its origin and reading the body. */
   readonly timeoutMs: number;
@@ -114,7 +118,8 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '
  */
 export async function probeEndpoints(targets: readonly ProbeTarget[], options: ProbeOptions): Promise<ProbeResult[]> {
   const results: ProbeResult[] = new Array(targets.length);
-  const metadataCache = new Map<string, Promise<MetadataDocument>>();
+  // The token's scopes are read once for the run, not once per endpoint judged against them.
+  const run: Run = { metadataCache: new Map(), held: holdScopes(options.granted, options.rules), send: sender(options) };
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
@@ -123,7 +128,7 @@ export async function probeEndpoints(targets: readonly ProbeTarget[], options: P
       const target = targets[index]!;
       let result: ProbeResult;
       try {
-        result = await probeOne(target, options, metadataCache);
+        result = await probeOne(target, options, run);
       } catch (error) {
         // probeOne turns every expected failure into a result; this is the net under it, so one endpoint never sinks the run.
         result = { ...base(target), status: null, outcome: 'error', required: [], missing: [], evidence: [], error: describeError(error, options.timeoutMs) };
@@ -146,20 +151,114 @@ export async function probeEndpoints(targets: readonly ProbeTarget[], options: P
 export function scopesToAdd(results: readonly ProbeResult[], granted: readonly string[], rules: ScopeRules): string[] {
   const needs: string[][][] = [];
   const named: string[] = [];
+  const heldGrant = holdScopes(granted, rules);
   for (const result of results) {
     // Fine-grained permissions and API key permissions are not requested as scopes: no login asks for them.
     if (result.requiredKind !== undefined) continue;
     named.push(...result.required.flat());
     if (result.missing.length === 0) continue;
-    const held = unionScopes(granted, result.granted ?? [], rules);
+    const held = result.granted === undefined ? heldGrant : holdScopes(unionScopes(granted, result.granted, rules), rules);
     // What is held already is no part of the answer: each group shrinks to what it still lacks.
     const reduced = result.required.map((group) => group.filter((scope) => findCover(held, scope, rules) === undefined));
     if (reduced.length === 0 || reduced.some((group) => group.length === 0)) continue;
     needs.push(reduced);
   }
   if (needs.length === 0) return [];
-  const { scopes } = minimal(needs, rules, { candidates: parseScopes(named) });
-  return scopes.filter((scope) => findCover(granted, scope, rules) === undefined);
+  // Each part is solved alone: the search's cost grows much faster than the number of needs (2,000 endpoints of which
+  // 500 lack a scope of their own were a tenth of a probe's time), and parts share nothing a choice could trade on.
+  const scopes = independentParts(needs, parseScopes(named), rules).flatMap((part) => minimal(part.needs, rules, { candidates: part.candidates }).scopes);
+  return scopes.filter((scope) => findCover(heldGrant, scope, rules) === undefined).sort();
+}
+
+/** Needs that no scope links to the others, with the candidates that cover any of their scopes. */
+interface Part {
+  readonly needs: string[][][];
+  readonly candidates: string[];
+}
+
+/**
+ * Splits needs into parts that no candidate scope links: two needs are in one part when they name the same scope
+ * (after normalize), when one candidate covers a scope of each, or when a candidate covering one covers a candidate
+ * covering the other (which weighs in minimal's "covers fewer other candidates" tie-break). Then no choice serves
+ * two parts, and every tie-break of minimal (sizes, breadths, name weights and the sorted ranks and names compared
+ * from their least element) adds up part by part: the union of each part's minimal set is minimal's set for all.
+ * Candidates keep the order they are named in, as minimal's first-spelling rule needs.
+ */
+function independentParts(needs: readonly string[][][], named: readonly string[], rules: ScopeRules): Part[] {
+  const parent = needs.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
+    return i;
+  };
+  const join = (a: number, b: number): void => {
+    const [x, y] = [find(a), find(b)];
+    if (x !== y) parent[Math.max(x, y)] = Math.min(x, y);
+  };
+  /** normalize(scope) → the first need naming it. */
+  const ownerOf = new Map<string, number>();
+  needs.forEach((need, i) => {
+    for (const group of need) {
+      for (const scope of group) {
+        const key = rules.normalize(scope);
+        const owner = ownerOf.get(key);
+        if (owner === undefined) ownerOf.set(key, i);
+        else join(owner, i);
+      }
+    }
+  });
+  // Every scope a need names is a candidate too (minimal counts them first); then the others named in results.
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const scope of [...needs.flat(2), ...named]) {
+    const key = rules.normalize(scope);
+    if (!seen.has(key)) {
+      seen.add(key);
+      names.push(scope);
+    }
+  }
+  /** Per candidate name, a need whose scope it covers (none: it is no candidate anywhere). */
+  const coverer = new Map<string, number>();
+  if (rules.equalityOnly === true) {
+    // covers() is equality after normalize: a name covers the scope of its own key, and no other name.
+    for (const name of names) {
+      const owner = ownerOf.get(rules.normalize(name));
+      if (owner !== undefined) coverer.set(name, owner);
+    }
+  } else {
+    const needed = [...ownerOf.keys()];
+    const spelled = new Map<string, string>();
+    for (const need of needs) for (const group of need) for (const scope of group) if (!spelled.has(rules.normalize(scope))) spelled.set(rules.normalize(scope), scope);
+    for (const name of names) {
+      for (const key of needed) {
+        if (!rules.covers(name, spelled.get(key)!)) continue;
+        const owner = ownerOf.get(key)!;
+        const first = coverer.get(name);
+        if (first === undefined) coverer.set(name, owner);
+        else join(first, owner);
+      }
+    }
+    // Implied by the links above when implication is transitive; kept so that a rule set that is not cannot split a part.
+    const live = names.filter((name) => coverer.has(name));
+    for (const name of live) for (const other of live) if (other !== name && rules.covers(name, other)) join(coverer.get(name)!, coverer.get(other)!);
+  }
+  const parts = new Map<number, { needs: string[][][]; candidates: string[] }>();
+  needs.forEach((need, i) => {
+    const root = find(i);
+    let part = parts.get(root);
+    if (part === undefined) {
+      part = { needs: [], candidates: [] };
+      parts.set(root, part);
+    }
+    part.needs.push(need);
+  });
+  for (const name of names) {
+    const owner = coverer.get(name);
+    if (owner !== undefined) parts.get(find(owner))!.candidates.push(name);
+  }
+  return [...parts.values()];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -179,7 +278,16 @@ const needsSomething = (requirement: readonly (readonly string[])[]): boolean =>
 const formatRequirement = (requirement: readonly (readonly string[])[]): string =>
   requirement.map((group) => (group.length === 0 ? '(nothing)' : group.join(' '))).join(' | ');
 
-function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOptions): ProbeResult {
+/** What every endpoint of one run shares. */
+interface Run {
+  /** RFC 9728 documents by URL: each fetched once per run. */
+  readonly metadataCache: Map<string, Promise<MetadataDocument>>;
+  /** `options.granted`, read once. */
+  readonly held: HeldScopes;
+  readonly send: Send;
+}
+
+function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOptions, held: HeldScopes): ProbeResult {
   const required = groupsOf(target.declared);
   const evidence = [reason];
   let missing: string[] = [];
@@ -190,7 +298,7 @@ function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOpti
   } else if (options.grantedKnown === false) {
     evidence.push(`The manifest says it needs ${formatRequirement(required)}; the token's scopes are not known, so that cannot be judged.`);
   } else {
-    const judged = satisfies(options.granted, required, options.rules);
+    const judged = satisfies(held, required, options.rules);
     missing = judged.missing;
     evidence.push(
       judged.satisfied
@@ -201,26 +309,73 @@ function staticJudgement(target: ProbeTarget, reason: string, options: ProbeOpti
   return { ...base(target), status: null, outcome: 'skipped', required, missing, evidence, ...(target.declared === undefined ? {} : { requiredFrom: 'manifest' as const }) };
 }
 
+/** One answer as the engine reads it, whether fetch or the lean client brought it. */
+interface Answer {
+  readonly status: number;
+  readonly statusText: string;
+  /** Names lower-cased, a repeated field joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, up to MAX_BODY_BYTES; rejects when it could not be read. */
+  body(): Promise<CappedText>;
+  /** Lets the body go unread. */
+  discard(): Promise<void>;
+}
+
+/** Sends one request with the token; follows no redirect. */
+type Send = (url: string, method: string, signal: AbortSignal) => Promise<Answer>;
+
+function sender(options: ProbeOptions): Send {
+  const headers = { authorization: `Bearer ${options.token}`, accept: 'application/json, */*;q=0.5' };
+  const lean = options.request;
+  if (lean !== undefined) {
+    return async (url, method, signal) => {
+      const answer = await lean(url, { method, headers, signal, maxBytes: MAX_BODY_BYTES });
+      return {
+        status: answer.status,
+        statusText: answer.statusText,
+        headers: answer.headers,
+        body: async () => {
+          if (answer.error !== undefined) throw answer.error;
+          return { text: answer.text, truncated: answer.truncated };
+        },
+        discard: async () => undefined,
+      };
+    };
+  }
+  return async (url, method, signal) => {
+    // Every body is read by readCapped (or discarded): the guard need not count it as well.
+    const init: CappedRequestInit = { method, headers, redirect: 'manual', signal, [READS_AT_MOST]: MAX_BODY_BYTES };
+    const response = await options.fetch(url, init);
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      headers: headersOf(response),
+      body: () => readCapped(response, MAX_BODY_BYTES),
+      discard: () => discard(response),
+    };
+  };
+}
+
 interface Hop {
-  readonly response: Response;
+  readonly answer: Answer;
   readonly url: string;
   readonly evidence: string[];
 }
 
 type Fetched = { readonly ok: true; readonly hop: Hop } | { readonly ok: false; readonly error: string; readonly status: number | null; readonly evidence: string[] };
 
-async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCache: Map<string, Promise<MetadataDocument>>): Promise<ProbeResult> {
+async function probeOne(target: ProbeTarget, options: ProbeOptions, run: Run): Promise<ProbeResult> {
   const method = target.method.toUpperCase();
   if (!SAFE_METHODS.includes(method) && !options.allowUnsafe) {
-    return staticJudgement(target, `Not sent: ${method} may change data on the server; --allow-unsafe sends it.`, options);
+    return staticJudgement(target, `Not sent: ${method} may change data on the server; --allow-unsafe sends it.`, options, run.held);
   }
-  if (target.skip !== undefined) return staticJudgement(target, target.skip, options);
+  if (target.skip !== undefined) return staticJudgement(target, target.skip, options, run.held);
 
   const declared = groupsOf(target.declared);
   const signal = AbortSignal.timeout(options.timeoutMs);
   let fetched: Fetched;
   try {
-    fetched = await request(method, target.url, options, signal);
+    fetched = await request(method, target.url, options, run.send, signal);
   } catch (error) {
     fetched = { ok: false, error: describeError(error, options.timeoutMs), status: null, evidence: [] };
   }
@@ -228,20 +383,21 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     return { ...base(target), status: fetched.status, outcome: 'error', required: declared, missing: [], evidence: fetched.evidence, error: fetched.error };
   }
 
-  const { response, url: finalUrl, evidence: redirectEvidence } = fetched.hop;
+  const { answer: response, url: finalUrl, evidence: redirectEvidence } = fetched.hop;
   const status = response.status;
   const extra = finalUrl === target.url ? {} : { finalUrl };
   let body: CappedText;
   try {
-    body = method === 'HEAD' ? { text: '', truncated: false } : await readCapped(response, MAX_BODY_BYTES);
+    body = method === 'HEAD' ? { text: '', truncated: false } : await response.body();
   } catch (error) {
     return { ...base(target), ...extra, status, outcome: 'error', required: declared, missing: [], evidence: redirectEvidence, error: describeError(error, options.timeoutMs) };
   }
   const warnings: string[] = body.truncated ? [`the body was read up to ${MAX_BODY_BYTES} bytes only`] : [];
+  const headers = response.headers;
 
   // When no reader can say more, the start of the body (redacted, escaped, short) lets a person see what was said.
   const bodyEvidence = (): string[] => {
-    const start = bodyStart(viewOf({ status, headers: headersOf(response), body: body.text }, { secrets: [options.token] }));
+    const start = bodyStart(viewOf({ status, headers, body: body.text }, { secrets: [options.token] }));
     return start === undefined ? [] : [start];
   };
 
@@ -259,7 +415,7 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     };
   }
 
-  const finding = readScopeFinding({ status, headers: headersOf(response), body: body.text } satisfies ProbeResponse, {
+  const finding = readScopeFinding({ status, headers, body: body.text } satisfies ProbeResponse, {
     granted: options.granted,
     secrets: [options.token],
   });
@@ -269,7 +425,7 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
   if (finding === null) {
     if (status >= 200 && status < 300) {
       const evidence = [...redirectEvidence, `HTTP ${status}${statusText(response)}`];
-      const note = undeclaredSuccess(declared, options);
+      const note = undeclaredSuccess(declared, options, run.held);
       if (note !== undefined) evidence.push(note);
       return { ...base(target), ...extra, status, outcome: 'ok', required: declared, missing: [], evidence, ...(target.declared ? { requiredFrom: 'manifest' as const } : {}), ...warningsMember };
     }
@@ -286,9 +442,9 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
     };
   }
 
-  const judged = judgeFinding(target, finding, options);
+  const judged = judgeFinding(target, finding, options, run.held);
   const resourceMetadata =
-    finding.resourceMetadata === undefined ? undefined : await checkResourceMetadata(finding.resourceMetadata, finalUrl, options, metadataCache);
+    finding.resourceMetadata === undefined ? undefined : await checkResourceMetadata(finding.resourceMetadata, finalUrl, options, run.metadataCache);
   const evidence = [...redirectEvidence, ...judged.evidence];
   if (resourceMetadata !== undefined) evidence.push(metadataEvidence(resourceMetadata));
   return {
@@ -312,9 +468,9 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, metadataCach
 }
 
 /** A 2xx where the manifest expected a scope the token lacks: the API is the truth, but the manifest may be wrong. */
-function undeclaredSuccess(declared: string[][], options: ProbeOptions): string | undefined {
+function undeclaredSuccess(declared: string[][], options: ProbeOptions, held: HeldScopes): string | undefined {
   if (!needsSomething(declared) || options.grantedKnown === false) return undefined;
-  const judged = satisfies(options.granted, declared, options.rules);
+  const judged = satisfies(held, declared, options.rules);
   if (judged.satisfied) return undefined;
   return `The manifest says it needs ${formatRequirement(declared)}, which the token lacks (${judged.missing.join(' ')}), yet the API allowed it: the manifest may be out of date.`;
 }
@@ -327,7 +483,7 @@ interface Judgement {
   readonly evidence: string[];
 }
 
-function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptions): Judgement {
+function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptions, held: HeldScopes): Judgement {
   const evidence = [...finding.evidence];
   if (finding.note !== undefined) evidence.push(finding.note);
   const fromResponse = finding.required.length > 0;
@@ -338,7 +494,7 @@ function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptio
     evidence.push(`The response names no scope; required is from the manifest: ${formatRequirement(declared)}.`);
   }
   // What the response says the token holds counts too: it is the server's own view of this token.
-  const granted = unionScopes(options.granted, finding.granted ?? [], options.rules);
+  const granted = finding.granted === undefined ? held : unionScopes(options.granted, finding.granted, options.rules);
   const grantedKnown = options.grantedKnown !== false || finding.granted !== undefined;
   let outcome = finding.outcome;
   let missing: string[] = [];
@@ -363,28 +519,22 @@ function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptio
  * Sends the request, following redirects by hand: only within the origin of the URL asked for, and at most
  * MAX_REDIRECTS times. A redirect elsewhere is not followed: the token must not travel to another origin.
  */
-async function request(method: string, url: string, options: ProbeOptions, signal: AbortSignal): Promise<Fetched> {
-  const origin = new URL(url).origin;
+async function request(method: string, url: string, options: ProbeOptions, send: Send, signal: AbortSignal): Promise<Fetched> {
   const evidence: string[] = [];
   let currentUrl = url;
   let currentMethod = method;
   for (let redirects = 0; ; redirects++) {
-    const response = await options.fetch(currentUrl, {
-      method: currentMethod,
-      headers: { authorization: `Bearer ${options.token}`, accept: 'application/json, */*;q=0.5' },
-      redirect: 'manual',
-      signal,
-    });
-    const location = response.headers.get('location');
-    if (!REDIRECT_STATUSES.has(response.status) || location === null) return { ok: true, hop: { response, url: currentUrl, evidence } };
-    await discard(response);
+    const response = await send(currentUrl, currentMethod, signal);
+    const location = response.headers.location ?? null;
+    if (!REDIRECT_STATUSES.has(response.status) || location === null) return { ok: true, hop: { answer: response, url: currentUrl, evidence } };
+    await response.discard();
     let next: URL;
     try {
       next = new URL(location, currentUrl);
     } catch {
       return { ok: false, status: response.status, evidence, error: `HTTP ${response.status} redirect to an unreadable location "${excerpt(redact(location, options.token), 100)}"` };
     }
-    if (next.origin !== origin) {
+    if (next.origin !== new URL(url).origin) {
       evidence.push(`HTTP ${response.status} redirected to another origin (${excerpt(next.origin, 100)}): not followed, the token was not sent.`);
       return { ok: false, status: response.status, evidence, error: 'redirected to another origin' };
     }
@@ -453,14 +603,15 @@ function headersOf(response: Response): Record<string, string> {
   return headers;
 }
 
-const statusText = (response: Response): string => (response.statusText ? ` ${excerpt(response.statusText, 60)}` : '');
+const statusText = (response: { readonly statusText: string }): string => (response.statusText ? ` ${excerpt(response.statusText, 60)}` : '');
 
 /** A failure as a short sentence, never with request headers (the token) in it. */
 function describeError(error: unknown, timeoutMs: number): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return `no answer within ${formatSeconds(timeoutMs)}`;
     if (error.name === 'AbortError') return 'the request was aborted';
-    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    // fetch wraps the network's error as its cause ("fetch failed"); the lean client rejects with the error itself.
+    const cause = (error.cause ?? error) as { code?: unknown; message?: unknown } | undefined;
     const code = typeof cause?.code === 'string' ? cause.code : undefined;
     const detail = typeof cause?.message === 'string' ? cause.message : error.message;
     const known: Record<string, string> = {
@@ -549,7 +700,8 @@ async function fetchMetadata(metadataUrl: string, options: ProbeOptions): Promis
   let response: Response;
   try {
     // No Authorization header: the document is public, and its URL came from the server, not from the user.
-    response = await options.fetch(url.href, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+    const init: CappedRequestInit = { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs), [READS_AT_MOST]: MAX_METADATA_BYTES };
+    response = await options.fetch(url.href, init);
   } catch (error) {
     return { ok: false, problem: `fetching it failed: ${describeError(error, options.timeoutMs)}` };
   }

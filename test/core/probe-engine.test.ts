@@ -2,10 +2,14 @@
  * The probe engine with an injected fetch: the decisions (what is sent, where the token may go, what is missing, what
  * to add) checked against hand-built responses. The real-server side is in test/commands/probe.test.ts.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ScopeRules } from '../../src/core/scopes.js';
+import { findCover, minimal, parseScopes, unionScopes, type ScopeRules } from '../../src/core/scopes.js';
 // Presets are providers: the registry's compileRules knows them (core's takes the catalogue as a parameter).
 import { compileRules } from '../../src/providers/index.js';
+import { READS_AT_MOST, type CappedRequestInit } from '../../src/io/bounded.js';
+import { guardDeps, MAX_RESPONSE_BYTES } from '../../src/io/guard.js';
+import { testDeps } from '../support/deps.js';
 import { MAX_BODY_BYTES, probeEndpoints, scopesToAdd, type ProbeOptions, type ProbeResult } from '../../src/probe/engine.js';
 
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6InZpZGVvczpyZWFkIn0.signature-part';
@@ -130,6 +134,55 @@ describe('scopesToAdd', () => {
   it.each(cases)('$description', ({ input, expected }) => {
     expect(scopesToAdd(input.results, input.granted, input.rules)).toEqual(expected);
   });
+
+  /** scopesToAdd as one minimal() over every need: what solving independent parts apart must always equal. */
+  function asOneProblem(results: readonly ProbeResult[], granted: readonly string[], rules: ScopeRules): string[] {
+    const needs: string[][][] = [];
+    const named: string[] = [];
+    for (const entry of results) {
+      if (entry.requiredKind !== undefined) continue;
+      named.push(...entry.required.flat());
+      if (entry.missing.length === 0) continue;
+      const held = unionScopes(granted, entry.granted ?? [], rules);
+      const reduced = entry.required.map((group) => group.filter((scope) => findCover(held, scope, rules) === undefined));
+      if (reduced.length === 0 || reduced.some((group) => group.length === 0)) continue;
+      needs.push(reduced);
+    }
+    if (needs.length === 0) return [];
+    return minimal(needs, rules, { candidates: parseScopes(named) }).scopes.filter((scope) => findCover(granted, scope, rules) === undefined);
+  }
+
+  it('solves needs that share no scope apart, with the answer of solving them together (random needs, with and without implication)', () => {
+    const scope = fc.constantFrom('a:read', 'a:write', 'b:read', 'b:write', 'admin', 'c', 'C', 'd:x', 'e');
+    const group = fc.uniqueArray(scope, { minLength: 1, maxLength: 3 });
+    const entry = fc.record({
+      required: fc.array(group, { minLength: 1, maxLength: 3 }),
+      missing: fc.boolean().map((lacking) => (lacking ? ['x'] : [])),
+      granted: fc.option(fc.array(scope, { maxLength: 2 }), { nil: undefined }),
+    });
+    const ruleSets = [
+      plain,
+      compileRules({ implies: { 'a:write': ['a:read'], admin: ['a:write', 'b:write', 'd:x'], 'b:write': ['b:read'] } }),
+      compileRules({ implies: { e: ['c'], 'd:x': ['e'] } }),
+      compileRules({ preset: 'github' }),
+    ];
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), fc.array(scope, { maxLength: 3 }), fc.nat(ruleSets.length - 1), (entries, granted, which) => {
+        const rules = ruleSets[which]!;
+        const results = entries.map(({ granted: held, ...rest }) => result({ ...rest, ...(held === undefined ? {} : { granted: held }) }));
+        expect(scopesToAdd(results, granted, rules)).toEqual(asOneProblem(results, granted, rules));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('finds the scope of each of 500 endpoints that lack one of their own, and the broader one that serves two', () => {
+    const results = Array.from({ length: 500 }, (_, i) => result({ required: [[`r${i}:read`]], missing: [`r${i}:read`] }));
+    results.push(result({ required: [['r0:write']], missing: ['r0:write'] }));
+    const rules = compileRules({ implies: { 'r0:write': ['r0:read'] } });
+    const expected = [...Array.from({ length: 500 }, (_, i) => `r${i}:read`).slice(1), 'r0:write'].sort();
+    expect(scopesToAdd(results, [], rules)).toEqual(expected);
+  });
 });
 
 describe('probeEndpoints', () => {
@@ -206,6 +259,25 @@ describe('probeEndpoints', () => {
     const [read] = await probeEndpoints([{ method: 'GET', url: 'https://api.example.com/big' }], options({ fetch }));
     expect(read!.outcome).toBe('ok');
     expect(read!.warnings).toEqual([expect.stringContaining(`up to ${MAX_BODY_BYTES} bytes`)]);
+  });
+
+  it('says on each request that it reads at most its cap, within the guard\'s, and keeps to it on an endless body', async () => {
+    const marks: unknown[] = [];
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode('x'.repeat(64 * 1024)));
+      },
+    });
+    const guarded = guardDeps(
+      testDeps({
+        env: {},
+        fetch: async (_input, init) => (marks.push((init as CappedRequestInit)[READS_AT_MOST]), new Response(endless, { status: 200 })),
+      }),
+    );
+    const [read] = await probeEndpoints([{ method: 'GET', url: 'http://127.0.0.1:1/endless' }], options({ fetch: guarded.fetch }));
+    expect(marks).toEqual([MAX_BODY_BYTES]);
+    expect(MAX_BODY_BYTES).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    expect(read).toMatchObject({ outcome: 'ok', warnings: [expect.stringContaining(`up to ${MAX_BODY_BYTES} bytes`)] });
   });
 
   it('keeps at most `concurrency` requests in flight, and the results in target order', async () => {

@@ -30,9 +30,9 @@ afterAll(async () => {
 const apiHost = () => new URL(api.url).host;
 
 /** `scopes probe` of one endpoint with a token the API refuses: one request, whose answer shows in --json. */
-async function probeThrough(env: Record<string, string>) {
+async function probeThrough(env: Record<string, string>, verbose = true) {
   const before = { proxy: proxy.seen.length, api: api.received.length };
-  const result = await box.run(['probe', `${api.url}/v1/videos`, '--token', 'not-a-real-token', '--json', '--verbose'], {
+  const result = await box.run(['probe', `${api.url}/v1/videos`, '--token', 'not-a-real-token', '--json', ...(verbose ? ['--verbose'] : [])], {
     env: { HTTP_PROXY: '', HTTPS_PROXY: '', NO_PROXY: '', http_proxy: '', https_proxy: '', no_proxy: '', ...env },
   });
   return { result, proxied: proxy.seen.slice(before.proxy), reachedApi: api.received.length - before.api };
@@ -45,6 +45,16 @@ describe('proxies from the environment', () => {
     expect(reachedApi).toBe(1);
     expect(JSON.parse(result.stdout).results[0]).toMatchObject({ status: 401, outcome: 'unauthorized' });
     expect(result.stderr).toContain(`[http] proxy: http ${proxy.url}/, https none`);
+  });
+
+  it("sends probe's requests through the proxy without --verbose too (the lean client, not fetch), and direct for NO_PROXY", async () => {
+    const proxied = await probeThrough({ HTTP_PROXY: proxy.url }, false);
+    expect(proxied.proxied).toEqual([`CONNECT ${apiHost()}`]);
+    expect(proxied.reachedApi).toBe(1);
+    expect(JSON.parse(proxied.result.stdout).results[0]).toMatchObject({ status: 401, outcome: 'unauthorized' });
+    const direct = await probeThrough({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }, false);
+    expect(direct.proxied).toEqual([]);
+    expect(direct.reachedApi).toBe(1);
   });
 
   it('reads the lower-case http_proxy too, as curl does', async () => {

@@ -3,8 +3,8 @@
  * rule for credentials, and the cap on response bodies.
  */
 import { describe, expect, it } from 'vitest';
-import { capResponse, tooLargeCause } from '../../src/io/bounded.js';
-import { guardDeps, permitInsecure } from '../../src/io/guard.js';
+import { capResponse, READS_AT_MOST, tooLargeCause } from '../../src/io/bounded.js';
+import { guardDeps, MAX_RESPONSE_BYTES, permitInsecure } from '../../src/io/guard.js';
 import { SecretRedactor } from '../../src/io/redact.js';
 import { testDeps } from '../support/deps.js';
 
@@ -85,6 +85,31 @@ describe('guardDeps', () => {
   });
 });
 
+describe('the guard reading a record of headers', () => {
+  it('finds the credential under any case and around HTTP whitespace, as Headers would', async () => {
+    for (const headers of [
+      { Authorization: 'Bearer record-token-value-1' },
+      { AUTHORIZATION: ' \tBearer record-token-value-1 ' },
+      { 'x-api-key': 'k', accept: 'application/json' },
+      { DPoP: 'proof' },
+    ] as Record<string, string>[]) {
+      const base = testDeps({ env: {}, fetch: async () => new Response('ok') });
+      const deps = guardDeps(base);
+      await expect(deps.fetch('http://192.0.2.1/v1', { headers })).rejects.toMatchObject({ exitCode: 2 });
+      deps.io.out.write('record-token-value-1\n');
+      expect(base.stdout()).toBe(Object.keys(headers)[0]!.toLowerCase() === 'authorization' ? '[redacted]\n' : 'record-token-value-1\n');
+    }
+  });
+
+  it('passes a request without a credential, and refuses nothing on loopback', async () => {
+    const sent: string[] = [];
+    const deps = guardDeps(testDeps({ env: {}, fetch: async (input) => (sent.push(String(input)), new Response('ok')) }));
+    await deps.fetch('http://192.0.2.1/v1', { headers: { accept: 'application/json' } });
+    await deps.fetch('http://127.0.0.1:1/v1', { headers: { authorization: 'Bearer some-token-value' } });
+    expect(sent).toHaveLength(2);
+  });
+});
+
 describe('capResponse', () => {
   const stream = (chunks: number, size: number) =>
     new ReadableStream<Uint8Array>({
@@ -116,5 +141,32 @@ describe('capResponse', () => {
   it('refuses a declared Content-Length over the cap before reading', () => {
     const response = new Response(stream(1, 10), { headers: { 'content-length': '999999' } });
     expect(() => capResponse(response, 'http://x/', 1000)).toThrow(/larger than/);
+  });
+
+  it('leaves the body to a caller that reads at most its own cap within the guard\'s, and counts it for any other', async () => {
+    // An endless chunked body: only counting while reading (the guard's or the caller's) stops it.
+    const endless = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            controller.enqueue(new Uint8Array(64 * 1024));
+          },
+        }),
+      );
+    const answers: Response[] = [];
+    const deps = guardDeps(testDeps({ env: {}, fetch: async () => (answers.push(endless()), answers.at(-1)!) }));
+    const declared = await deps.fetch('http://127.0.0.1:1/v1', { [READS_AT_MOST]: MAX_RESPONSE_BYTES / 2 } as RequestInit);
+    expect(declared).toBe(answers[0]);
+    await declared.body!.cancel();
+    for (const init of [undefined, { [READS_AT_MOST]: MAX_RESPONSE_BYTES * 2 }, { [READS_AT_MOST]: Number.NaN }] as (RequestInit | undefined)[]) {
+      const counted = await deps.fetch('http://127.0.0.1:1/v1', init);
+      expect(counted).not.toBe(answers.at(-1));
+      expect(tooLargeCause(await counted.arrayBuffer().catch((error: unknown) => error))).toBeDefined();
+    }
+  });
+
+  it('still refuses a declared Content-Length over the cap when the caller reads at most its own', async () => {
+    const deps = guardDeps(testDeps({ env: {}, fetch: async () => new Response(stream(1, 10), { headers: { 'content-length': String(MAX_RESPONSE_BYTES + 1) } }) }));
+    await expect(deps.fetch('http://127.0.0.1:1/v1', { [READS_AT_MOST]: 1024 } as RequestInit)).rejects.toThrow(/larger than/);
   });
 });
