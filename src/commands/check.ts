@@ -138,8 +138,15 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
  */
 function scopesToFix(endpoints: readonly CheckedEndpoint[], granted: HeldScopes, rules: ScopeRules): string[] {
   const needs: string[][][] = [];
+  // Operations with equal security share one requirement object: each is reduced once (a 40 MB description has
+  // 95,000 operations and a few hundred distinct requirements). A --live refusal is the endpoint's own.
+  const reducedAlready = new Set<Requirement>();
   for (const endpoint of endpoints) {
     if (endpoint.satisfied) continue;
+    if (endpoint.live === null) {
+      if (reducedAlready.has(endpoint.required)) continue;
+      reducedAlready.add(endpoint.required);
+    }
     const reduced = endpoint.required.map((group) => group.filter((scope) => findCover(granted, scope, rules) === undefined));
     if (reduced.length > 0 && reduced.every((group) => group.length > 0)) needs.push(reduced);
     else if (endpoint.missing.length > 0) needs.push([endpoint.missing]);

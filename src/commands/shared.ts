@@ -97,16 +97,17 @@ export async function loadScopeDocument(context: CommandContext, flags: Document
   text ??= await readBoundedFile(path, MAX_DOCUMENT_BYTES, what);
   if (text === undefined) throw new UsageError(`Cannot read ${what} ${path}: no such file.`);
   kind ??= looksLikeOpenApi(text) ? 'openapi' : looksLikeDiscovery(text) ? 'discovery' : 'manifest';
+  const source = text;
+  const { parseManifest, readWithYamlIfNeeded } = await import('../core/manifest.js');
   if (kind === 'discovery') {
     const { parseDiscovery } = await import('../providers/google-discovery.js');
-    return { path, kind, document: parseDiscovery(text, path) };
+    return { path, kind, document: await readWithYamlIfNeeded(source, () => parseDiscovery(source, path)) };
   }
   if (kind === 'openapi') {
     const { parseOpenApi } = await import('../core/openapi.js');
-    return { path, kind, document: parseOpenApi(text, path, PROVIDER_NAMES) };
+    return { path, kind, document: await readWithYamlIfNeeded(source, () => parseOpenApi(source, path, PROVIDER_NAMES)) };
   }
-  const { parseManifest } = await import('../core/manifest.js');
-  return { path, kind, document: parseManifest(text, path, PROVIDER_NAMES) };
+  return { path, kind, document: await readWithYamlIfNeeded(source, () => parseManifest(source, path, PROVIDER_NAMES)) };
 }
 
 export interface TokenInfo {

@@ -9,11 +9,54 @@
  * (scopes.ts reads both `[]` and `[[]]` as "needs nothing"; we only ever produce the second, so that JSON
  * output shows "any of: nothing" rather than an empty list a reader could take for "unsatisfiable").
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+import type * as YamlModule from 'yaml';
 import { UsageError } from '../errors.js';
 import { isScopeToken } from './scopes.js';
 import type { Preset, Requirement, RuleSpec } from './scopes.js';
+
+/**
+ * The YAML parser, imported only when a document needs it (`loadYaml`): YAML text, or a problem in JSON text to be
+ * placed at a line. A JSON description, the common case in CI, never pays its start-up cost.
+ */
+let yamlEngine: typeof YamlModule | undefined;
+/** Set when a problem in JSON text went without its position because the YAML parser was not loaded. */
+let positionMissed = false;
+
+/** Loads the YAML parser for the readers below; they need it for YAML text, and to place problems in JSON text. */
+export async function loadYaml(): Promise<void> {
+  if (yamlEngine !== undefined) return;
+  const imported = (await import('yaml')) as Partial<typeof YamlModule> & { default?: typeof YamlModule };
+  // Node gives a CommonJS package's names; the bundle's chunk for it exports only `default`.
+  yamlEngine = imported.parseDocument === undefined ? imported.default : (imported as typeof YamlModule);
+}
+
+/** True when `text` is not JSON (it does not start with `{`): only the YAML parser reads it. */
+const needsYaml = (text: string): boolean => !(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).trimStart().startsWith('{');
+
+/**
+ * Runs `read` (a sync reader of `text`), with the YAML parser loaded first when the text is not JSON; and, when a
+ * problem in JSON text wanted a position the parser alone can give, once more with it loaded. Commands read through
+ * this; tests and callers that loaded the parser themselves may call the readers directly.
+ */
+export async function readWithYamlIfNeeded<T>(text: string, read: () => T): Promise<T> {
+  if (yamlEngine === undefined && needsYaml(text)) await loadYaml();
+  if (yamlEngine !== undefined) return read();
+  positionMissed = false;
+  try {
+    const result = read();
+    if (!positionMissed) return result;
+  } catch (error) {
+    if (!positionMissed) throw error;
+  }
+  await loadYaml();
+  return read();
+}
+
+const yamlParser = (): typeof YamlModule => {
+  if (yamlEngine === undefined) throw new Error('The YAML parser is not loaded: read documents through readWithYamlIfNeeded.');
+  return yamlEngine;
+};
 
 /** The methods an endpoint may name, upper-case (TRACE because OpenAPI has it). */
 export const HTTP_METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE', 'TRACE'] as const;
@@ -239,6 +282,11 @@ export function loadDocument(text: string, fileName: string, code: string): Load
   }
   // JSON.parse said where the syntax error is: a YAML parse of a large JSON file would only cost more to say less
   if (jsonProblem !== undefined && source.length > MAX_LOCATED_CHARS) return fail(jsonProblem);
+  // Not JSON after all (a YAML flow mapping, or broken JSON whose problem YAML places): read again with the parser.
+  if (yamlEngine === undefined) {
+    positionMissed = true;
+    return yamlParser() as never;
+  }
   const yaml = parseYaml(source);
   if ('value' in yaml) return yaml;
   if (jsonProblem !== undefined) return fail(jsonProblem);
@@ -250,6 +298,7 @@ export function loadDocument(text: string, fileName: string, code: string): Load
 }
 
 function parseYaml(source: string): LoadedDocument | { problems: Omit<DocumentProblem, 'file'>[] } {
+  const { LineCounter, parseDocument } = yamlParser();
   const lineCounter = new LineCounter();
   const at = (offset: number | undefined) => {
     const pos = lineCounter.linePos(offset ?? 0);
@@ -297,7 +346,12 @@ function lazyYamlLocator(source: string): Locate {
     if (locate === undefined) {
       if (cheap) return undefined;
       if (source.length > MAX_LOCATED_CHARS) locate = null;
-      else try {
+      else if (yamlEngine === undefined) {
+        // asked again by readWithYamlIfNeeded, with the parser loaded
+        positionMissed = true;
+        return undefined;
+      } else try {
+        const { LineCounter, parseDocument } = yamlEngine;
         const lineCounter = new LineCounter();
         // duplicate keys are legal JSON (the last wins); they must not cost the positions of everything else
         const doc = parseDocument(source, { ...YAML_OPTIONS, uniqueKeys: false, lineCounter });
@@ -311,6 +365,7 @@ function lazyYamlLocator(source: string): Locate {
 }
 
 function yamlLocator(doc: Document.Parsed, lineCounter: LineCounter): Locate {
+  const { isAlias, isMap, isScalar, isSeq } = yamlParser();
   const start = (node: unknown): LinePos | undefined => {
     const range = (node as { range?: readonly number[] | null } | null | undefined)?.range;
     return range ? lineCounter.linePos(range[0] ?? 0) : undefined;

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findEndpoint } from '../../src/commands/minimal.js';
 import { parseDiscovery } from '../../src/providers/google-discovery.js';
 import { parseHar } from '../../src/core/har.js';
+import { loadYaml } from '../../src/core/manifest.js';
 import { parseOpenApi } from '../../src/core/openapi.js';
 import { main } from '../../src/main.js';
 import { repoRoot } from '../support/cli.js';
@@ -41,6 +42,10 @@ async function run(argv: string[], options: { fetch?: typeof fetch } = {}) {
   const code = await main(argv, deps);
   return { code, stdout: deps.stdout(), stderr: deps.stderr() };
 }
+
+
+// Some readers are called directly here: the YAML parser is loaded as commands load it (readWithYamlIfNeeded).
+await loadYaml();
 
 describe('1. the caller holds an OAuth token (Okta: "apiToken OR oauth2 [scope]")', () => {
   it('reads what an OAuth caller needs, keeping the API-key reading aside', async () => {

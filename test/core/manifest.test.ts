@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { DocumentError, MAX_DOCUMENT_CHARS, MAX_LOCATED_CHARS, parseManifest as parseWith } from '../../src/core/manifest.js';
+import { DocumentError, MAX_DOCUMENT_CHARS, MAX_LOCATED_CHARS, loadYaml, parseManifest as parseWith } from '../../src/core/manifest.js';
+
+// The readers are called directly here: the YAML parser is loaded as commands load it (readWithYamlIfNeeded).
+await loadYaml();
 import { PROVIDER_NAMES } from '../../src/providers/index.js';
 
 /** As the commands call it: preset names checked against the providers' registry. */

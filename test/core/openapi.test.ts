@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
-import { DocumentError } from '../../src/core/manifest.js';
+import { DocumentError, loadYaml } from '../../src/core/manifest.js';
+
+// The readers are called directly here: the YAML parser is loaded as commands load it (readWithYamlIfNeeded).
+await loadYaml();
 import type { Endpoint } from '../../src/core/manifest.js';
 import { parseOpenApi } from '../../src/core/openapi.js';
 import { ExitCode } from '../../src/errors.js';
