@@ -6,7 +6,7 @@ import type { Endpoint } from '../core/manifest.js';
 import { findCover, holdScopes, minimal, satisfies, unusedScopes, type HeldScopes, type Requirement, type ScopeRules } from '../core/scopes.js';
 import type { Deps, GlobalOptions } from '../deps.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
+import { checkEndpointJson, checkJson, renderCheck, renderGithub, type CheckedEndpoint, type CheckReport } from '../render/check.js';
 import { styleFor } from '../render/style.js';
 import { widthOf } from '../render/table.js';
 import { commandContext, type CommandContext } from './context.js';
@@ -16,7 +16,7 @@ import { credentialNotes, endpointsFor, fixTargetFor, introspectScopes, loadScop
 import { permitInsecure } from '../io/guard.js';
 import { refuseExposedBearer } from '../io/transport.js';
 import { fitFixLine, fixLine } from '../render/fix.js';
-import { jsonText } from '../render/json.js';
+import { writeJson } from '../render/json.js';
 
 export interface CheckOptions {
   readonly manifest?: string | undefined;
@@ -122,7 +122,8 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
     ...(fix === undefined ? {} : { fix }),
   };
 
-  if (globals.json) deps.io.out.write(jsonText(deps.io.out, checkJson(report)));
+  // The endpoints written a thousand at a time: a 40 MB description's report is 16 MB of JSON.
+  if (globals.json) writeJson(deps.io.out, checkJson({ ...report, endpoints: [] }), 'endpoints', report.endpoints, checkEndpointJson);
   else if (options.format === 'github') deps.io.out.write(renderGithub(report, relative(deps.cwd, loaded.path) || loaded.path));
   else {
     deps.io.out.write(renderCheck(report, styleFor(deps.io.out), widthOf(deps.io.out)));

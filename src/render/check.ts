@@ -98,24 +98,27 @@ export function renderCheck(report: CheckReport, style: Style, width?: number): 
   return `${lines.join('\n')}\n`;
 }
 
+/** One endpoint of `checkJson`'s `endpoints`. */
+export const checkEndpointJson = (endpoint: CheckedEndpoint) => ({
+  method: endpoint.method,
+  path: endpoint.path,
+  required: endpoint.required,
+  satisfied: endpoint.satisfied,
+  missing: endpoint.missing,
+  coveredBy: endpoint.coveredBy,
+  live: endpoint.live
+    ? { status: endpoint.live.status, outcome: endpoint.live.outcome, url: endpoint.live.url, missing: endpoint.live.missing, evidence: endpoint.live.evidence }
+    : null,
+  ...(endpoint.liveNote ? { liveNote: endpoint.liveNote } : {}),
+  ...(endpoint.otherCredentials ? { otherCredentials: endpoint.otherCredentials } : {}),
+  ...(endpoint.oauth === false ? { oauth: false } : {}),
+});
+
 /** The SPEC's `--json` document, plus `coveredBy`, `liveNote`, `granted`, `source` and `document`. */
 export function checkJson(report: CheckReport) {
   return {
     ok: report.ok,
-    endpoints: report.endpoints.map((endpoint) => ({
-      method: endpoint.method,
-      path: endpoint.path,
-      required: endpoint.required,
-      satisfied: endpoint.satisfied,
-      missing: endpoint.missing,
-      coveredBy: endpoint.coveredBy,
-      live: endpoint.live
-        ? { status: endpoint.live.status, outcome: endpoint.live.outcome, url: endpoint.live.url, missing: endpoint.live.missing, evidence: endpoint.live.evidence }
-        : null,
-      ...(endpoint.liveNote ? { liveNote: endpoint.liveNote } : {}),
-      ...(endpoint.otherCredentials ? { otherCredentials: endpoint.otherCredentials } : {}),
-      ...(endpoint.oauth === false ? { oauth: false } : {}),
-    })),
+    endpoints: report.endpoints.map(checkEndpointJson),
     unused: report.unused,
     granted: report.granted,
     source: report.source,
