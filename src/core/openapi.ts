@@ -97,17 +97,18 @@ export function parseOpenApi(text: string, fileName: string, presets?: readonly 
   // Large descriptions repeat a few security lists across thousands of operations: one reading of each that had
   // nothing to report serves all (a list with a problem is read again, so each operation is named in its message).
   const outcomes = new Map<string, SecurityOutcome>();
-  const evaluate = (value: unknown, path: JsonPath, label: string): SecurityOutcome => {
+  // Where and whose it is are made only when the list is read: most operations find theirs read already.
+  const evaluate = (value: unknown, path: () => JsonPath, label: () => string): SecurityOutcome => {
     const key = securityKey(value);
     const cached = key === undefined ? undefined : outcomes.get(key);
     if (cached !== undefined) return cached;
     const before = problems.count;
-    const outcome = evaluateSecurity(value, path, label, schemes, schemesWhere, problems);
+    const outcome = evaluateSecurity(value, path(), label(), schemes, schemesWhere, problems);
     if (key !== undefined && problems.count === before && outcomes.size < 10_000) outcomes.set(key, outcome);
     return outcome;
   };
   const rootSecurity = Object.hasOwn(root, 'security')
-    ? evaluate(root['security'], ['security'], 'the root security (the default of every operation)')
+    ? evaluate(root['security'], () => ['security'], () => 'the root security (the default of every operation)')
     : NEEDS_NOTHING;
 
   const endpoints: Endpoint[] = [];
@@ -116,19 +117,21 @@ export function parseOpenApi(text: string, fileName: string, presets?: readonly 
   if (paths !== undefined && !isMapping(paths)) {
     problems.error(['paths'], `expected a mapping from paths to path items, got ${describe(paths)}`);
   } else if (paths !== undefined) {
-    for (const [template, rawItem] of Object.entries(paths)) {
-      if (template.startsWith('x-')) continue;
+    // for…in, not Object.entries: a large description has tens of thousands of paths, each pair an array
+    for (const template in paths) {
+      if (!Object.hasOwn(paths, template) || template.startsWith('x-')) continue;
+      const rawItem = paths[template];
       const itemPath: JsonPath = ['paths', template];
       if (!isRequestPath(template)) {
         problems.error(itemPath, `expected a path starting with "/" without spaces, got ${describe(template)}`, 'key');
         continue;
       }
-      const itemServers = swagger || !isMapping(rawItem) ? undefined : readServer(own(rawItem, 'servers'), [...itemPath, 'servers'], problems, false);
+      const itemServerList = swagger || !isMapping(rawItem) ? undefined : own(rawItem, 'servers');
+      const itemServers = itemServerList === undefined ? undefined : readServer(itemServerList, [...itemPath, 'servers'], problems, false);
       for (const operation of operationsOf(rawItem, itemPath, refs, problems)) {
         const method = operation.method.toUpperCase();
-        const label = `${method} ${template}`;
         const security = Object.hasOwn(operation.value, 'security')
-          ? evaluate(operation.value['security'], [...operation.path, 'security'], label)
+          ? evaluate(operation.value['security'], () => [...operation.path, 'security'], () => `${method} ${template}`)
           : rootSecurity;
         anyOAuth ||= security.usesOAuth;
         const probeValue = own(operation.value, 'x-scopes-probe');
@@ -142,8 +145,8 @@ export function parseOpenApi(text: string, fileName: string, presets?: readonly 
             );
           }
         }
-        const server =
-          (swagger ? undefined : readServer(own(operation.value, 'servers'), [...operation.path, 'servers'], problems, false)) ?? itemServers ?? rootServer;
+        const servers = swagger ? undefined : own(operation.value, 'servers');
+        const server = (servers === undefined ? undefined : readServer(servers, [...operation.path, 'servers'], problems, false)) ?? itemServers ?? rootServer;
         // one object built in place: large descriptions have tens of thousands of operations
         const endpoint: { -readonly [K in keyof Endpoint]: Endpoint[K] } = { method, path: template, required: security.required };
         if (probe !== undefined) endpoint.probe = probe;
