@@ -84,7 +84,8 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
   const endpoints: CheckedEndpoint[] = documentEndpoints.map((endpoint) => {
     let verdict = verdicts.get(endpoint.required);
     if (verdict === undefined) verdicts.set(endpoint.required, (verdict = satisfies(held, endpoint.required, rules)));
-    return {
+    // built in place, not spread: one object for each of up to 100,000 operations
+    const checked: { -readonly [K in keyof CheckedEndpoint]: CheckedEndpoint[K] } = {
       method: endpoint.method,
       path: endpoint.path,
       required: endpoint.required,
@@ -92,9 +93,10 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
       missing: verdict.missing,
       coveredBy: verdict.coveredBy,
       live: null,
-      ...(endpoint.otherCredentials ? { otherCredentials: endpoint.otherCredentials } : {}),
-      ...(endpoint.oauth === false ? { oauth: false } : {}),
     };
+    if (endpoint.otherCredentials) checked.otherCredentials = endpoint.otherCredentials;
+    if (endpoint.oauth === false) checked.oauth = false;
+    return checked;
   });
   if (options.live) await probeLive(context, api, documentEndpoints, endpoints, token, rules);
 

@@ -49,7 +49,12 @@ export function credentialNotes(endpoints: readonly Endpoint[], credential: Cred
   const notes: string[] = [];
   const label = (endpoint: Endpoint): string => `${endpoint.method} ${endpoint.path}`;
   const some = (list: readonly Endpoint[]): string => `${list.slice(0, 5).map(label).join(', ')}${list.length > 5 ? `, … and ${list.length - 5} more` : ''}`;
-  const schemes = (list: readonly Endpoint[]): string => [...new Set(list.flatMap((endpoint) => endpoint.otherCredentials ?? []))].map((name) => JSON.stringify(name)).join(' or ');
+  const schemes = (list: readonly Endpoint[]): string => {
+    // a loop, not flatMap: a large description has tens of thousands of such operations
+    const names = new Set<string>();
+    for (const endpoint of list) for (const name of endpoint.otherCredentials ?? []) names.add(name);
+    return [...names].map((name) => JSON.stringify(name)).join(' or ');
+  };
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   const alternatives = endpoints.filter((endpoint) => endpoint.otherCredentials !== undefined && endpoint.oauth !== false);
   const only = endpoints.filter((endpoint) => endpoint.oauth === false);

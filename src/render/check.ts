@@ -99,20 +99,24 @@ export function renderCheck(report: CheckReport, style: Style, width?: number): 
 }
 
 /** One endpoint of `checkJson`'s `endpoints`. */
-export const checkEndpointJson = (endpoint: CheckedEndpoint) => ({
-  method: endpoint.method,
-  path: endpoint.path,
-  required: endpoint.required,
-  satisfied: endpoint.satisfied,
-  missing: endpoint.missing,
-  coveredBy: endpoint.coveredBy,
-  live: endpoint.live
-    ? { status: endpoint.live.status, outcome: endpoint.live.outcome, url: endpoint.live.url, missing: endpoint.live.missing, evidence: endpoint.live.evidence }
-    : null,
-  ...(endpoint.liveNote ? { liveNote: endpoint.liveNote } : {}),
-  ...(endpoint.otherCredentials ? { otherCredentials: endpoint.otherCredentials } : {}),
-  ...(endpoint.oauth === false ? { oauth: false } : {}),
-});
+export const checkEndpointJson = (endpoint: CheckedEndpoint): Record<string, unknown> => {
+  // built in place, not spread: one object for each of up to 100,000 operations
+  const json: Record<string, unknown> = {
+    method: endpoint.method,
+    path: endpoint.path,
+    required: endpoint.required,
+    satisfied: endpoint.satisfied,
+    missing: endpoint.missing,
+    coveredBy: endpoint.coveredBy,
+    live: endpoint.live
+      ? { status: endpoint.live.status, outcome: endpoint.live.outcome, url: endpoint.live.url, missing: endpoint.live.missing, evidence: endpoint.live.evidence }
+      : null,
+  };
+  if (endpoint.liveNote) json['liveNote'] = endpoint.liveNote;
+  if (endpoint.otherCredentials) json['otherCredentials'] = endpoint.otherCredentials;
+  if (endpoint.oauth === false) json['oauth'] = false;
+  return json;
+};
 
 /** The SPEC's `--json` document, plus `coveredBy`, `liveNote`, `granted`, `source` and `document`. */
 export function checkJson(report: CheckReport) {
