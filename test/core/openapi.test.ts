@@ -457,6 +457,39 @@ describe('parseOpenApi: documents it refuses', () => {
 describe('parseOpenApi: edge cases', () => {
   const minimal = (...rows: string[]) => parseOpenApi(lines(...rows), 'openapi.yaml');
 
+  it('keeps apart security lists that share their pieces in another arrangement (each read once, then remembered)', () => {
+    const security = [
+      [{ oauth: ['a', 'b'] }],
+      [{ oauth: ['a'] }, { oauth: ['b'] }],
+      [{ oauth: ['a'], key: [] }],
+      [{ oauth: ['a'] }, { key: [] }],
+      [{ oauth: ['ab'] }],
+      [],
+      [{}],
+      [{ oauth: ['a', 'b'] }],
+    ];
+    const paths = Object.fromEntries(security.map((list, i) => [`/p${i}`, { get: { security: list } }]));
+    const document = parseOpenApi(
+      JSON.stringify({
+        openapi: '3.0.3',
+        components: { securitySchemes: { oauth: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://a.example/t', scopes: { a: '', b: '', ab: '' } } } }, key: { type: 'apiKey', in: 'header', name: 'k' } } },
+        paths,
+      }),
+      'o.json',
+    );
+    expect(document.endpoints.map((endpoint) => endpoint.required)).toEqual([
+      [['a', 'b']],
+      [['a'], ['b']],
+      [['a']],
+      [['a']],
+      [['ab']],
+      [[]],
+      [[]],
+      [['a', 'b']],
+    ]);
+    expect(document.endpoints.map((endpoint) => endpoint.anyCredential)).toEqual([undefined, undefined, undefined, [[]], undefined, undefined, undefined, undefined]);
+  });
+
   it('reads "openapi: 3.1" written as a YAML number', () => {
     expect(minimal('openapi: 3.1', 'paths: { /a: { get: {} } }').endpoints).toHaveLength(1);
   });
