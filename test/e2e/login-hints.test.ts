@@ -1,45 +1,31 @@
 /**
  * What a person reads when a login fails or is stopped: a hint that works when copied (the profile was not saved, so
- * it repeats every flag), the likely causes of a timeout, Ctrl-C, and who logged in. Real binary, real provider.
+ * it repeats every flag), the likely causes of a timeout, Ctrl-C, and who logged in. Real binary, real e2e.provider.
  * Needs `npm run build` (npm test does it).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { binPath, createSandbox, type Sandbox } from '../support/cli.js';
-import { startTestProvider, type TestProvider } from '../support/provider.js';
+import { describe, expect, it } from 'vitest';
+import { binPath, type Sandbox } from '../support/cli.js';
+import { endToEnd } from '../support/e2e.js';
 
-let provider: TestProvider;
-const sandboxes: Sandbox[] = [];
-beforeAll(async () => {
-  provider = await startTestProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-afterEach(async () => {
-  await Promise.all(sandboxes.splice(0).map((box) => box.cleanup()));
-});
+const e2e = endToEnd();
 
-async function sandbox(env: Record<string, string> = {}): Promise<Sandbox> {
-  const box = await createSandbox({ env });
-  sandboxes.push(box);
-  return box;
-}
+const sandbox = (env: Record<string, string> = {}) => e2e.sandbox({ env });
 
 const SCOPES = 'openid offline_access videos:read';
-const loginArgs = (extra: string[] = [], clientId = provider.publicClientId) => ['login', '--issuer', provider.issuer, '--client-id', clientId, '--scope', SCOPES, '--resource', provider.resource, ...extra];
+const loginArgs = (extra: string[] = [], clientId = e2e.provider.publicClientId) => ['login', '--issuer', e2e.provider.issuer, '--client-id', clientId, '--scope', SCOPES, '--resource', e2e.provider.resource, ...extra];
 const retryLine = (clientId: string, extra = '') =>
-  `  scopes login --issuer ${provider.issuer} --client-id ${clientId} --scope '${SCOPES}' --resource ${provider.resource}${extra}\n`;
+  `  scopes login --issuer ${e2e.provider.issuer} --client-id ${clientId} --scope '${SCOPES}' --resource ${e2e.provider.resource}${extra}\n`;
 
 describe('a failed first login', () => {
   it('after access_denied, repeats the whole command: `scopes login` alone would say "No issuer"', async () => {
     const box = await sandbox({ SCOPES_UA_DECISION: 'deny' });
     const result = await box.run(loginArgs(['--timeout', '20']));
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`To try again, and allow access:\n${retryLine(provider.publicClientId, ' --timeout 20')}`);
+    expect(result.stderr).toContain(`To try again, and allow access:\n${retryLine(e2e.provider.publicClientId, ' --timeout 20')}`);
     // The line really is the command: run as printed (the user agent allows this time), it logs in.
-    const copied = retryLine(provider.publicClientId, ' --timeout 20').trim().split(' ');
-    expect(copied.slice(0, 8)).toEqual(['scopes', 'login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', `'openid`]);
+    const copied = retryLine(e2e.provider.publicClientId, ' --timeout 20').trim().split(' ');
+    expect(copied.slice(0, 8)).toEqual(['scopes', 'login', '--issuer', e2e.provider.issuer, '--client-id', e2e.provider.publicClientId, '--scope', `'openid`]);
     const again = await box.run(loginArgs(['--timeout', '20']), { env: { SCOPES_UA_DECISION: 'allow' } });
     expect(again.code, again.stderr).toBe(0);
   });
@@ -66,7 +52,7 @@ describe('a failed first login', () => {
     const box = await sandbox({ SCOPES_UA_DECISION: 'ignore' });
     const result = await box.run(loginArgs(['--device', '--timeout', '2']));
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(retryLine(provider.publicClientId, ' --device --timeout 2'));
+    expect(result.stderr).toContain(retryLine(e2e.provider.publicClientId, ' --device --timeout 2'));
   });
 });
 

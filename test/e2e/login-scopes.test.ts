@@ -5,50 +5,35 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../support/cli.js';
-import { startTestProvider, type TestProvider } from '../support/provider.js';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../support/cli.js';
+import { endToEnd } from '../support/e2e.js';
 
-let provider: TestProvider;
-const sandboxes: Sandbox[] = [];
+const e2e = endToEnd();
 
-beforeAll(async () => {
-  provider = await startTestProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-afterEach(async () => {
-  await Promise.all(sandboxes.splice(0).map((box) => box.cleanup()));
-});
-
-async function sandbox(): Promise<Sandbox> {
-  const box = await createSandbox();
-  sandboxes.push(box);
-  return box;
-}
+const sandbox = () => e2e.sandbox();
 
 const login = (box: Sandbox, scopes: string, extra: string[] = []) =>
-  box.run(['login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--resource', provider.resource, '--scope', scopes, '--timeout', '20', ...extra]);
+  box.run(['login', '--issuer', e2e.provider.issuer, '--client-id', e2e.provider.publicClientId, '--resource', e2e.provider.resource, '--scope', scopes, '--timeout', '20', ...extra]);
 
 describe('scopes checked before the browser opens', () => {
   it('stops a misspelt scope with "did you mean" and exit 2, before any request to the authorization endpoint', async () => {
     const box = await sandbox();
-    const before = provider.events.length;
+    const before = e2e.provider.events.length;
     const result = await login(box, 'openid offline_access vidoes:read');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("The server does not list this scope in its scopes_supported:\n  vidoes:read  (did you mean videos:read?)");
     expect(result.stderr).toContain('the browser was not opened');
-    expect(result.stderr).toContain(`With the suggested names: scopes login --issuer ${provider.issuer} --client-id ${provider.publicClientId} --resource ${provider.resource} --scope 'openid offline_access videos:read'`);
+    expect(result.stderr).toContain(`With the suggested names: scopes login --issuer ${e2e.provider.issuer} --client-id ${e2e.provider.publicClientId} --resource ${e2e.provider.resource} --scope 'openid offline_access videos:read'`);
     expect(result.stderr).toContain('add --force');
     expect(result.stderr).not.toContain('/auth?');
-    expect(provider.events.slice(before).some((event) => event.name.startsWith('interaction') || event.name.startsWith('authorization'))).toBe(false);
+    expect(e2e.provider.events.slice(before).some((event) => event.name.startsWith('interaction') || event.name.startsWith('authorization'))).toBe(false);
   });
 
   it("only warns about the profile's saved scopes, which a server accepted before; what is typed now is checked strictly", async () => {
     const box = await sandbox();
     await mkdir(join(box.home, 'config', 'scopes'), { recursive: true });
-    const profile = { issuer: provider.issuer, clientId: provider.publicClientId, resource: [provider.resource], scopes: ['openid', 'videos:read', 'tools:admin'] };
+    const profile = { issuer: e2e.provider.issuer, clientId: e2e.provider.publicClientId, resource: [e2e.provider.resource], scopes: ['openid', 'videos:read', 'tools:admin'] };
     await writeFile(join(box.home, 'config', 'scopes', 'config.json'), JSON.stringify({ profiles: { default: profile } }));
     const saved = await box.run(['login', '--timeout', '20']);
     expect(saved.code, saved.stderr).toBe(0);
@@ -68,7 +53,7 @@ describe('scopes checked before the browser opens', () => {
     expect(result.stderr).toContain('Asking anyway (--force).');
     expect(result.stderr).toContain('invalid_scope');
     expect(result.stderr).toContain("Not in the server's scopes_supported: vidéos:read");
-    expect(result.stderr).toContain(`Without it: scopes login --issuer ${provider.issuer} --client-id ${provider.publicClientId} --resource ${provider.resource} --scope 'openid offline_access'`);
+    expect(result.stderr).toContain(`Without it: scopes login --issuer ${e2e.provider.issuer} --client-id ${e2e.provider.publicClientId} --resource ${e2e.provider.resource} --scope 'openid offline_access'`);
   });
 });
 

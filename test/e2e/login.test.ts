@@ -5,39 +5,23 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../support/cli.js';
-import { startTestProvider, type TestProvider } from '../support/provider.js';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../support/cli.js';
+import { endToEnd, secretsFileOf } from '../support/e2e.js';
+import { startTestProvider } from '../support/provider.js';
 
-let provider: TestProvider;
-const sandboxes: Sandbox[] = [];
+const e2e = endToEnd();
 
-beforeAll(async () => {
-  provider = await startTestProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-afterEach(async () => {
-  await Promise.all(sandboxes.splice(0).map((box) => box.cleanup()));
-});
-
-async function sandbox(options: Parameters<typeof createSandbox>[0] = {}): Promise<Sandbox> {
-  const box = await createSandbox(options);
-  sandboxes.push(box);
-  return box;
-}
+const sandbox = e2e.sandbox;
 
 const SCOPES = 'openid offline_access profile videos:read export:write';
 
 function loginArgs(extra: string[] = []): string[] {
-  return ['login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', SCOPES, '--resource', provider.resource, '--timeout', '20', ...extra];
+  return ['login', '--issuer', e2e.provider.issuer, '--client-id', e2e.provider.publicClientId, '--scope', SCOPES, '--resource', e2e.provider.resource, '--timeout', '20', ...extra];
 }
 
 async function storedSecrets(box: Sandbox): Promise<{ refreshToken?: string; accessToken?: string; idToken?: string }> {
-  const dir = join(box.home, 'state', 'scopes', 'secrets');
-  const [file] = await readdir(dir);
-  return JSON.parse(await readFile(join(dir, file!), 'utf8'));
+  return JSON.parse(await readFile(await secretsFileOf(box), 'utf8'));
 }
 
 /** The user agent's log, once it has written its last line: it runs detached and may finish after the CLI exits. */
@@ -51,7 +35,7 @@ async function userAgentLog(path: string): Promise<Record<string, unknown>[]> {
 }
 
 async function providerRefresh(refreshToken: string): Promise<{ ok: true } | { ok: false; error: string }> {
-  const config = await client.discovery(new URL(provider.issuer), provider.publicClientId, undefined, client.None(), {
+  const config = await client.discovery(new URL(e2e.provider.issuer), e2e.provider.publicClientId, undefined, client.None(), {
     execute: [client.allowInsecureRequests],
   });
   try {
@@ -68,7 +52,7 @@ describe('scopes login', () => {
     const result = await box.run(loginArgs(['--json']));
     expect(result.code, result.stderr).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(json).toMatchObject({ profile: 'default', issuer: provider.issuer, notGranted: [], refreshToken: true, storage: 'file' });
+    expect(json).toMatchObject({ profile: 'default', issuer: e2e.provider.issuer, notGranted: [], refreshToken: true, storage: 'file' });
     expect(json.requested).toEqual(SCOPES.split(' '));
     expect(json.granted).toEqual(expect.arrayContaining(['videos:read', 'export:write']));
     expect(result.stderr).toContain('/auth?');
@@ -81,7 +65,7 @@ describe('scopes login', () => {
     for (const file of await readdir(secretsDir)) expect((await stat(join(secretsDir, file))).mode & 0o777).toBe(0o600);
 
     const config = await readFile(join(box.home, 'config', 'scopes', 'config.json'), 'utf8');
-    expect(JSON.parse(config).profiles.default).toMatchObject({ issuer: provider.issuer, clientId: provider.publicClientId, resource: [provider.resource] });
+    expect(JSON.parse(config).profiles.default).toMatchObject({ issuer: e2e.provider.issuer, clientId: e2e.provider.publicClientId, resource: [e2e.provider.resource] });
     const session = await readFile(join(box.home, 'state', 'scopes', 'sessions', 'default.json'), 'utf8');
     for (const secret of [secrets.refreshToken!, secrets.accessToken!, secrets.idToken!]) {
       expect(config).not.toContain(secret);
@@ -108,7 +92,7 @@ describe('scopes login', () => {
     const box = await sandbox({ env: { SCOPES_UA_UNTICK: 'export:write' } });
     // The test provider serves the video API of reference/seeds/003, whose catalogue src/providers/video-api.ts holds.
     await mkdir(join(box.home, 'config', 'scopes'), { recursive: true, mode: 0o700 });
-    const profile = { issuer: provider.issuer, clientId: provider.publicClientId, scopes: SCOPES.split(' '), resource: [provider.resource], preset: 'video-api' };
+    const profile = { issuer: e2e.provider.issuer, clientId: e2e.provider.publicClientId, scopes: SCOPES.split(' '), resource: [e2e.provider.resource], preset: 'video-api' };
     await writeFile(join(box.home, 'config', 'scopes', 'config.json'), JSON.stringify({ profiles: { default: profile } }), { mode: 0o600 });
     const human = await box.run(['login', '--timeout', '20']);
     expect(human.code, human.stderr).toBe(0);
@@ -164,7 +148,7 @@ describe('scopes login', () => {
     const box = await sandbox({ env: { SCOPES_UA_DECISION: 'allow' } });
     const result = await box.run(loginArgs(['--no-browser', '--timeout', '1']));
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`${provider.issuer}/auth?`);
+    expect(result.stderr).toContain(`${e2e.provider.issuer}/auth?`);
     expect(result.stderr).not.toContain('Opened it with');
   });
 
@@ -274,7 +258,7 @@ describe('scopes token', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await providerRefresh((await storedSecrets(box)).refreshToken!)).toEqual({ ok: true });
     // oidc-provider revokes the grant when a consumed refresh token comes back: that must not have happened.
-    expect(provider.events.filter((event) => event.name === 'grant.revoked')).toEqual([]);
+    expect(e2e.provider.events.filter((event) => event.name === 'grant.revoked')).toEqual([]);
   });
 
   it('exits 3 with a login hint when the provider rejects the refresh token', async () => {
@@ -335,7 +319,7 @@ describe('scopes status and logout', () => {
     const status = await box.run(['status', '--json']);
     expect(status.code).toBe(0);
     const [profile] = JSON.parse(status.stdout).profiles;
-    expect(profile).toMatchObject({ profile: 'default', issuer: provider.issuer, clientId: provider.publicClientId, storage: 'file', refreshToken: true });
+    expect(profile).toMatchObject({ profile: 'default', issuer: e2e.provider.issuer, clientId: e2e.provider.publicClientId, storage: 'file', refreshToken: true });
     expect(profile.granted).toContain('videos:read');
     expect(profile.granted).not.toContain('export:write');
     expect(Date.parse(profile.expiresAt)).toBeGreaterThan(Date.now());

@@ -2,37 +2,18 @@
  * `token --need` and `exec --need` end to end: the real binary, the real provider, a real login; a token is printed
  * (or a command run) only when the granted scopes cover the need.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../support/cli.js';
-import { startTestProvider, type TestProvider } from '../support/provider.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../support/cli.js';
+import { endToEnd, secretsFileOf } from '../support/e2e.js';
 
-let provider: TestProvider;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  provider = await startTestProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-afterEach(async () => {
-  await Promise.all(sandboxes.splice(0).map((box) => box.cleanup()));
-});
+const e2e = endToEnd();
 
 async function loggedIn(scopes = 'openid offline_access videos:read'): Promise<Sandbox> {
-  const box = await createSandbox();
-  sandboxes.push(box);
-  const login = await box.run(['login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', scopes, '--resource', provider.resource, '--timeout', '20']);
+  const box = await e2e.sandbox();
+  const login = await box.run(['login', '--issuer', e2e.provider.issuer, '--client-id', e2e.provider.publicClientId, '--scope', scopes, '--resource', e2e.provider.resource, '--timeout', '20']);
   expect(login.code, login.stderr).toBe(0);
   return box;
-}
-
-async function secretsFile(box: Sandbox): Promise<string> {
-  const dir = join(box.home, 'state', 'scopes', 'secrets');
-  const [file] = await readdir(dir);
-  return join(dir, file!);
 }
 
 describe('scopes token --need', () => {
@@ -55,7 +36,7 @@ describe('scopes token --need', () => {
   it('says so when the cached token is narrower than the need, refreshes from the wider grant, and reports a narrower refresh', async () => {
     const box = await loggedIn();
     // The cached access token as a narrowed one would be stored: the grant (session state) still holds videos:read.
-    const path = await secretsFile(box);
+    const path = await secretsFileOf(box);
     const secrets = JSON.parse(await readFile(path, 'utf8'));
     await writeFile(path, JSON.stringify({ ...secrets, scope: ['usage:read'] }));
     const result = await box.run(['token', '--need', 'videos:read']);

@@ -2,43 +2,27 @@
  * `scopes status` against the real provider: a refresh token the provider has rejected is recorded and shown, and
  * `--check` finds out online. Needs `npm run build` (npm test does it).
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../support/cli.js';
-import { startTestProvider, type TestProvider } from '../support/provider.js';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../support/cli.js';
+import { endToEnd, secretsFileOf } from '../support/e2e.js';
 
-let provider: TestProvider;
-const sandboxes: Sandbox[] = [];
-beforeAll(async () => {
-  provider = await startTestProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-afterEach(async () => {
-  await Promise.all(sandboxes.splice(0).map((box) => box.cleanup()));
-});
+const e2e = endToEnd();
 
-async function sandbox(): Promise<Sandbox> {
-  const box = await createSandbox();
-  sandboxes.push(box);
-  return box;
-}
+const sandbox = () => e2e.sandbox();
 
-const loginArgs = () => ['login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', 'openid offline_access videos:read', '--resource', provider.resource, '--timeout', '20'];
+const loginArgs = () => ['login', '--issuer', e2e.provider.issuer, '--client-id', e2e.provider.publicClientId, '--scope', 'openid offline_access videos:read', '--resource', e2e.provider.resource, '--timeout', '20'];
 
 async function storedRefreshToken(box: Sandbox): Promise<string> {
-  const dir = join(box.home, 'state', 'scopes', 'secrets');
-  const [file] = await readdir(dir);
-  return (JSON.parse(await readFile(join(dir, file!), 'utf8')) as { refreshToken: string }).refreshToken;
+  return (JSON.parse(await readFile(await secretsFileOf(box), 'utf8')) as { refreshToken: string }).refreshToken;
 }
 
 /** Someone else spends the refresh token (a copied secrets file): with rotation, the stored one is now dead. */
 async function spendElsewhere(refreshToken: string): Promise<void> {
-  const config = await client.discovery(new URL(provider.issuer), provider.publicClientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
-  await client.refreshTokenGrant(config, refreshToken, new URLSearchParams({ resource: provider.resource }));
+  const config = await client.discovery(new URL(e2e.provider.issuer), e2e.provider.publicClientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+  await client.refreshTokenGrant(config, refreshToken, new URLSearchParams({ resource: e2e.provider.resource }));
 }
 
 describe('scopes status against the provider', () => {
@@ -85,7 +69,7 @@ describe('scopes logout with nothing it can revoke', () => {
     const box = await sandbox();
     // No offline_access: no refresh token; the resource indicator makes the access token a JWT, which oidc-provider
     // refuses to revoke (unsupported_token_type, RFC 7009 §2.2.1).
-    const login = await box.run(['login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', 'openid videos:read', '--resource', provider.resource, '--timeout', '20']);
+    const login = await box.run(['login', '--issuer', e2e.provider.issuer, '--client-id', e2e.provider.publicClientId, '--scope', 'openid videos:read', '--resource', e2e.provider.resource, '--timeout', '20']);
     expect(login.code, login.stderr).toBe(0);
     const logout = await box.run(['logout']);
     expect(logout.code).toBe(0);
@@ -98,13 +82,13 @@ describe('scopes logout with nothing it can revoke', () => {
   it('says once that the server offers no revocation endpoint', async () => {
     const box = await sandbox();
     const login = await box.run([
-      'login', '--issuer', provider.issuer, '--client-id', provider.publicClientId, '--scope', 'openid offline_access videos:read', '--resource', provider.resource, '--timeout', '20',
+      'login', '--issuer', e2e.provider.issuer, '--client-id', e2e.provider.publicClientId, '--scope', 'openid offline_access videos:read', '--resource', e2e.provider.resource, '--timeout', '20',
     ]);
     expect(login.code, login.stderr).toBe(0);
     // The same session, as a profile for a server without discovery that names no revocationEndpoint (GitHub-style).
     const configPath = join(box.home, 'config', 'scopes', 'config.json');
     const config = JSON.parse(await readFile(configPath, 'utf8'));
-    config.profiles.default = { ...config.profiles.default, authorizationEndpoint: `${provider.issuer}/auth`, tokenEndpoint: `${provider.issuer}/token` };
+    config.profiles.default = { ...config.profiles.default, authorizationEndpoint: `${e2e.provider.issuer}/auth`, tokenEndpoint: `${e2e.provider.issuer}/token` };
     const { writeFile } = await import('node:fs/promises');
     await writeFile(configPath, JSON.stringify(config));
     const logout = await box.run(['logout']);
