@@ -61,11 +61,11 @@ export function credentialNotes(endpoints: readonly Endpoint[], credential: Cred
   if (alternatives.length > 0) {
     notes.push(
       credential === 'oauth'
-        ? `${plural(alternatives.length, 'operation')} could also be called with ${schemes(alternatives)} instead of an OAuth token; judged for an OAuth token (--credential any reads them as needing no scope): ${some(alternatives)}`
-        : `${plural(alternatives.length, 'operation')} can be called with ${schemes(alternatives)} alone, a credential without scopes, so they need no scope (--credential any): ${some(alternatives)}`,
+        ? `${plural(alternatives.length, 'operation')} could also be called with ${schemes(alternatives)} instead of an OAuth token; judged for an OAuth token (--credential any reads ${alternatives.length === 1 ? 'it' : 'them'} as needing no scope): ${some(alternatives)}`
+        : `${plural(alternatives.length, 'operation')} can be called with ${schemes(alternatives)} alone, a credential without scopes, so ${alternatives.length === 1 ? 'it needs' : 'they need'} no scope (--credential any): ${some(alternatives)}`,
     );
   }
-  if (only.length > 0) notes.push(`${plural(only.length, 'operation')} accept no OAuth token, only ${schemes(only)}: no scope can help there: ${some(only)}`);
+  if (only.length > 0) notes.push(`${plural(only.length, 'operation')} ${only.length === 1 ? 'accepts' : 'accept'} no OAuth token, only ${schemes(only)}: no scope can help there: ${some(only)}`);
   return notes;
 }
 

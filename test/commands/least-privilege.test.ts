@@ -83,7 +83,7 @@ describe('1. the caller holds an OAuth token (Okta: "apiToken OR oauth2 [scope]"
     expect((JSON.parse(any.stdout) as { unused: string[] }).unused).toEqual(['okta.users.read', 'okta.groups.read']);
     const text = await run(['check', '--openapi', OKTA, '--token', token]);
     expect(text.stdout).toContain('operations could also be called with "apiToken" instead of an OAuth token');
-    expect(text.stdout).toContain('1 operation accept no OAuth token, only "apiToken"');
+    expect(text.stdout).toContain('1 operation accepts no OAuth token, only "apiToken"');
   });
 });
 
