@@ -10,57 +10,21 @@ import {
   readRfc6750Body,
   readRfc6750Challenge,
   readStepUpChallenge,
-  type Dialect,
-  type Finding,
   type ProbeResponse,
 } from '../../src/core/dialects.js';
 import { readScopeFinding } from '../../src/providers/index.js';
+import {
+  GITHUB_403_BODY,
+  GOOGLE_ALTERNATIVES,
+  GOOGLE_CHALLENGE,
+  GOOGLE_DETAILS,
+  GOOGLE_ERRORS,
+  GRAPHQL_MESSAGE,
+  googleBody,
+  respond,
+  runTable,
+} from '../support/dialects.js';
 
-const respond = (status: number, headers: Record<string, string | string[]> = {}, body: unknown = ''): ProbeResponse => ({
-  status,
-  headers,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
-
-interface Vector {
-  description: string;
-  input: ProbeResponse;
-  /** Fields the finding must have (null: no finding). */
-  expected: Partial<Finding> | null;
-}
-
-const runTable = (dialect: Dialect, vectors: Vector[]): void => {
-  it.each(vectors)('$description', ({ input, expected }) => {
-    const found = dialect(input);
-    if (expected === null) expect(found).toBeNull();
-    else expect(found).toMatchObject(expected);
-  });
-};
-
-// standards.md §7 shapes, copied exactly
-const GOOGLE_CHALLENGE =
-  'Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="https://www.googleapis.com/auth/iam https://www.googleapis.com/auth/cloud-platform"';
-const GOOGLE_ERRORS = [{ message: 'Insufficient Permission', domain: 'global', reason: 'insufficientPermissions' }];
-const GOOGLE_DETAILS = [
-  {
-    '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-    reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT',
-    domain: 'googleapis.com',
-    metadata: { service: 'iam.googleapis.com', method: 'google.iam.admin.v1.IAM.ListServiceAccounts' },
-  },
-];
-const googleBody = (extra: Record<string, unknown>) => ({
-  error: { code: 403, message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED', ...extra },
-});
-const GOOGLE_ALTERNATIVES = [['https://www.googleapis.com/auth/iam'], ['https://www.googleapis.com/auth/cloud-platform']];
-
-const GITHUB_403_BODY = {
-  message: 'Resource not accessible by personal access token',
-  documentation_url: 'https://docs.github.com/rest/repos/repos#get-a-repository',
-  status: '403',
-};
-const GRAPHQL_MESSAGE =
-  "Your token has not been granted the required scopes to execute this query. The 'number' field requires one of the following scopes: ['read:project'], but your token has only been granted the: ['repo'] scopes. Please modify your token's scopes at: https://github.com/settings/tokens.";
 const VIDEO_MESSAGE = 'This action requires the "export:write" scope. Your token has: videos:read, analyze:write';
 
 describe('RFC 6750 challenge', () => {

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { respond, runTable } from '../support/dialects.js';
+import { GITHUB_403_BODY, GRAPHQL_MESSAGE, respond, runTable } from '../support/dialects.js';
 import { readGitHubGraphql, readGitHubRest } from '../../src/providers/github.js';
-
-const GITHUB_403_BODY = {
-  message: 'Resource not accessible by personal access token',
-  documentation_url: 'https://docs.github.com/rest/repos/repos#get-a-repository',
-  status: '403',
-};
-const GRAPHQL_MESSAGE =
-  "Your token has not been granted the required scopes to execute this query. The 'number' field requires one of the following scopes: ['read:project'], but your token has only been granted the: ['repo'] scopes. Please modify your token's scopes at: https://github.com/settings/tokens.";
 
 describe('GitHub REST', () => {
   runTable(readGitHubRest, [

@@ -1,24 +1,6 @@
 import { describe } from 'vitest';
-import { respond, runTable } from '../support/dialects.js';
+import { GOOGLE_ALTERNATIVES, GOOGLE_CHALLENGE, GOOGLE_DETAILS, GOOGLE_ERRORS, googleBody, respond, runTable } from '../support/dialects.js';
 import { readGoogle } from '../../src/providers/google.js';
-
-// standards.md §7 shapes, copied exactly
-const GOOGLE_CHALLENGE =
-  'Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="https://www.googleapis.com/auth/iam https://www.googleapis.com/auth/cloud-platform"';
-const GOOGLE_ERRORS = [{ message: 'Insufficient Permission', domain: 'global', reason: 'insufficientPermissions' }];
-const GOOGLE_DETAILS = [
-  {
-    '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-    reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT',
-    domain: 'googleapis.com',
-    metadata: { service: 'iam.googleapis.com', method: 'google.iam.admin.v1.IAM.ListServiceAccounts' },
-  },
-];
-const googleBody = (extra: Record<string, unknown>) => ({
-  error: { code: 403, message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED', ...extra },
-});
-const GOOGLE_ALTERNATIVES = [['https://www.googleapis.com/auth/iam'], ['https://www.googleapis.com/auth/cloud-platform']];
-
 
 describe('Google', () => {
   runTable(readGoogle, [
