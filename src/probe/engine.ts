@@ -309,19 +309,20 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, run: Run): P
     return start === undefined ? [] : [start];
   };
 
-  if (status >= 500) {
-    return {
-      ...base(target),
-      ...extra,
-      status,
-      outcome: 'error',
-      required: declared,
-      missing: [],
-      evidence: [...redirectEvidence, ...bodyEvidence()],
-      error: `the server answered HTTP ${status}${statusText(response)}`,
-      ...(warnings.length === 0 ? {} : { warnings }),
-    };
-  }
+  /** An answer that tells nothing about scopes: an error, with what the server said. */
+  const answeredError = (evidence: string[], error: string): ProbeResult => ({
+    ...base(target),
+    ...extra,
+    status,
+    outcome: 'error',
+    required: declared,
+    missing: [],
+    evidence: [...redirectEvidence, ...evidence, ...bodyEvidence()],
+    error,
+    ...(warnings.length === 0 ? {} : { warnings }),
+  });
+
+  if (status >= 500) return answeredError([], `the server answered HTTP ${status}${statusText(response)}`);
 
   const finding = readScopeFinding({ status, headers, body: body.text } satisfies ProbeResponse, {
     granted: options.granted,
@@ -337,17 +338,10 @@ async function probeOne(target: ProbeTarget, options: ProbeOptions, run: Run): P
       if (note !== undefined) evidence.push(note);
       return { ...base(target), ...extra, status, outcome: 'ok', required: declared, missing: [], evidence, ...(target.declared ? { requiredFrom: 'manifest' as const } : {}), ...warningsMember };
     }
-    return {
-      ...base(target),
-      ...extra,
-      status,
-      outcome: 'error',
-      required: declared,
-      missing: [],
-      evidence: [...redirectEvidence, 'The response says nothing about authorization.', ...bodyEvidence()],
-      error: status >= 300 && status < 400 ? `the server answered HTTP ${status}${statusText(response)} without a redirect to follow` : `the server answered HTTP ${status}${statusText(response)}`,
-      ...warningsMember,
-    };
+    return answeredError(
+      ['The response says nothing about authorization.'],
+      status >= 300 && status < 400 ? `the server answered HTTP ${status}${statusText(response)} without a redirect to follow` : `the server answered HTTP ${status}${statusText(response)}`,
+    );
   }
 
   const judged = judgeFinding(target, finding, options, run.held);
