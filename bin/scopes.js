@@ -7,8 +7,13 @@
 const argv = process.argv.slice(2);
 const runCli = () => import('../dist/cli/entry.js').then(({ run }) => run(argv));
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  // What commander prints for -V/--version: the version and a newline on stdout, exit 0.
-  process.stdout.write(`${require('../package.json').version}\n`);
+  // What commander prints for -V/--version: the version and a newline on stdout, exit 0. Written to the descriptor
+  // directly: process.stdout would first build a stream (and load its modules) for one short line.
+  try {
+    require('node:fs').writeSync(1, `${require('../package.json').version}\n`);
+  } catch {
+    // stdout closed (`scopes --version | true`): nothing to say it to
+  }
 } else if (argv.includes('token')) {
   require('../dist/cli/cached-token.cjs')
     .printCachedToken(argv)
