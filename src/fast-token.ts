@@ -7,7 +7,9 @@
  * profile, the keychain, a token to refresh, a warning to show, --verbose, or any error.
  */
 import { loadProfile, locateConfig } from './io/config.js';
+import { writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import { checkPrivateIfPresent } from './io/files.js';
 import { configDir, stateDir, userConfigFile } from './io/paths.js';
 import { FileSecretStore } from './io/store/file.js';
@@ -23,12 +25,30 @@ export interface FastTokenIo {
   readonly isTTY?: boolean;
 }
 
+/**
+ * The token written to descriptor 1 directly: process.stdout (even asking it isTTY) first builds a stream and loads
+ * its modules, for one short line. A pipe that cannot take it all at once gets the rest through process.stdout.
+ */
+function writeOut(text: string): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // the reader is gone (`scopes token | true`): nobody to print to, and nothing to do again
+    if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN') throw error;
+    process.stdout.write(bytes.subarray(written));
+  }
+}
+
 const processIo = (): FastTokenIo => ({
   env: process.env,
   cwd: process.cwd(),
   now: () => new Date(),
-  write: (text) => void process.stdout.write(text),
-  isTTY: Boolean(process.stdout.isTTY),
+  write: writeOut,
+  isTTY: isatty(1),
 });
 
 /** True when it printed the stored token; false when the full CLI must run (nothing was printed then). */

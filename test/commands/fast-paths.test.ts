@@ -3,6 +3,7 @@
  * token answered by dist/cli/cached-token.cjs. Each must print exactly what the full CLI prints, and hand every other
  * case to it without having printed anything. Run through the bundled CLI users get, and in process on the sources.
  */
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { printCachedToken } from '../../src/fast-token.js';
 import { FileSecretStore } from '../../src/io/store/file.js';
 import type { Secrets } from '../../src/io/store/types.js';
-import { createSandbox, type Sandbox } from '../support/cli.js';
+import { binPath, createSandbox, type Sandbox } from '../support/cli.js';
 
 const ISSUER = 'https://auth.example.com';
 const NOW = new Date('2026-05-01T12:00:00Z');
@@ -121,6 +122,16 @@ describe('the fast paths of the bundled CLI print what the full CLI prints', () 
     const full = await sandbox.run([...argv, '--min-ttl', '60']);
     expect(fastPath.stdout).toContain('at-good');
     expect(fastPath).toEqual(full);
+  });
+
+  it.each([[['token']], [['--version']]])('%j into a pipe its reader closed: exit 0, nothing on stderr', async (argv) => {
+    const child = spawn(process.execPath, [binPath, ...argv], { env: sandbox.env, cwd: sandbox.home, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before the child has even started node: its one write meets a pipe with no reader (EPIPE), every time.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('a token that is not usable is left to the full CLI: exit 3 without a refresh token', async () => {
