@@ -139,7 +139,7 @@ export async function runCheck(deps: Deps, globals: GlobalOptions, options: Chec
  * The smallest set of scopes to add so that every unsatisfied endpoint is satisfied: each requirement shrunk to what
  * the token lacks (alternatives kept), and what a --live refusal named where the document thought it enough.
  */
-function scopesToFix(endpoints: readonly CheckedEndpoint[], granted: HeldScopes, rules: ScopeRules): string[] {
+function scopesToFix(endpoints: readonly CheckedEndpoint[], held: HeldScopes, rules: ScopeRules): string[] {
   const needs: string[][][] = [];
   // Operations with equal security share one requirement object: each is reduced once (a 40 MB description has
   // 95,000 operations and a few hundred distinct requirements). A --live refusal is the endpoint's own.
@@ -150,7 +150,7 @@ function scopesToFix(endpoints: readonly CheckedEndpoint[], granted: HeldScopes,
       if (reducedAlready.has(endpoint.required)) continue;
       reducedAlready.add(endpoint.required);
     }
-    const reduced = endpoint.required.map((group) => group.filter((scope) => findCover(granted, scope, rules) === undefined));
+    const reduced = endpoint.required.map((group) => group.filter((scope) => findCover(held, scope, rules) === undefined));
     if (reduced.length > 0 && reduced.every((group) => group.length > 0)) needs.push(reduced);
     else if (endpoint.missing.length > 0) needs.push([endpoint.missing]);
   }

@@ -666,7 +666,10 @@ export function minimal(
   // Parts in an order the requirements' order cannot change (each root is the part's lowest candidate index, and
   // candidate indexes follow first mention), so which part a spent budget leaves greedy depends on the scopes alone.
   const parts = [...partOf.entries()]
-    .map(([root, list]) => ({ problems: list, members: membersOf.get(root) ?? [], key: sortedNames((membersOf.get(root) ?? []).map((c) => names[c] as string))[0] ?? '' }))
+    .map(([root, list]) => {
+      const members = membersOf.get(root) ?? [];
+      return { problems: list, members, key: sortedNames(members.map((c) => names[c] as string))[0] ?? '' };
+    })
     .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 
   // How many of each atom's coverers are chosen; zero everywhere between the steps below.

@@ -105,6 +105,15 @@ function headerLookup(headers: RequestInit['headers']): HeaderLookup {
   };
 }
 
+/** A request carrying a credential goes over plain http only to loopback, unless the command was given --allow-insecure. */
+function refuseExposedCredential(url: URL, carries: boolean, guard: Guard): void {
+  if (carries && !guard.allowInsecure && isExposedTransport(url)) {
+    throw new UsageError(`Refusing to send a credential over plain http to ${url.origin} (${url.origin}${url.pathname}): anyone on the way could read it.`, {
+      hint: 'Use https; --allow-insecure (probe, check) sends it anyway, on a network you trust.',
+    });
+  }
+}
+
 /** Learns the credentials a request carries. @returns whether it carries any. */
 function learnRequestCredentials(request: { readonly headers: HeaderLookup }, body: string | undefined, redactor: SecretRedactor): boolean {
   let carries = false;
@@ -160,11 +169,7 @@ function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
     const body = bodyText(init?.body);
     const carries = learnRequestCredentials(request, body, guard.redactor);
     const url = new URL(request.url);
-    if (carries && !guard.allowInsecure && isExposedTransport(url)) {
-      throw new UsageError(`Refusing to send a credential over plain http to ${url.origin} (${url.origin}${url.pathname}): anyone on the way could read it.`, {
-        hint: 'Use https; --allow-insecure (probe, check) sends it anyway, on a network you trust.',
-      });
-    }
+    refuseExposedCredential(url, carries, guard);
     const response = capResponse(await inner(input, init), `${url.origin}${url.pathname}`, MAX_RESPONSE_BYTES, (init as CappedRequestInit | undefined)?.[READS_AT_MOST]);
     if (body !== undefined && new URLSearchParams(body).has('grant_type')) await learnIssuedTokens(response, guard.redactor);
     return response;
@@ -174,13 +179,8 @@ function guardedFetch(inner: typeof fetch, guard: Guard): typeof fetch {
 /** The same rules for the lean client: credentials learnt, none over plain http off loopback, the body within the cap. */
 function guardedRequest(inner: NonNullable<Deps['request']>, guard: Guard): NonNullable<Deps['request']> {
   return async (target, init) => {
-    const url = new URL(target);
     const carries = learnRequestCredentials({ headers: headerLookup(init.headers) }, undefined, guard.redactor);
-    if (carries && !guard.allowInsecure && isExposedTransport(url)) {
-      throw new UsageError(`Refusing to send a credential over plain http to ${url.origin} (${url.origin}${url.pathname}): anyone on the way could read it.`, {
-        hint: 'Use https; --allow-insecure (probe, check) sends it anyway, on a network you trust.',
-      });
-    }
+    refuseExposedCredential(new URL(target), carries, guard);
     const capped: LeanRequestInit = { ...init, maxBytes: Math.min(Number.isFinite(init.maxBytes) && init.maxBytes >= 0 ? init.maxBytes : MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES) };
     return inner(target, capped);
   };

@@ -422,6 +422,7 @@ function judgeFinding(target: ProbeTarget, finding: Finding, options: ProbeOptio
  * MAX_REDIRECTS times. A redirect elsewhere is not followed: the token must not travel to another origin.
  */
 async function request(method: string, url: string, options: ProbeOptions, send: Send, signal: AbortSignal): Promise<Fetched> {
+  const origin = new URL(url).origin;
   const evidence: string[] = [];
   let currentUrl = url;
   let currentMethod = method;
@@ -436,7 +437,7 @@ async function request(method: string, url: string, options: ProbeOptions, send:
     } catch {
       return { ok: false, status: response.status, evidence, error: `HTTP ${response.status} redirect to an unreadable location "${excerpt(redact(location, options.token), 100)}"` };
     }
-    if (next.origin !== new URL(url).origin) {
+    if (next.origin !== origin) {
       evidence.push(`HTTP ${response.status} redirected to another origin (${excerpt(next.origin, 100)}): not followed, the token was not sent.`);
       return { ok: false, status: response.status, evidence, error: 'redirected to another origin' };
     }

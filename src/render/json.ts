@@ -10,9 +10,9 @@ export function jsonText(stream: Pick<OutputStream, 'isTTY'>, value: unknown): s
 
 /**
  * Writes what `jsonText` gives for `value` with `items` (each as `itemJson` makes it) under `key`, in pieces when it
- * is one compact line and the list is long: check's endpoints
- * on a 40 MB description are 16 MB of JSON, and the whole text, its objects and its bytes at once were a tenth of the
- * run's peak memory. Items are whole in each piece, so the redaction layer sees every string entire.
+ * is one compact line and the list is long: check's endpoints on a 40 MB description are 16 MB of JSON, and the whole
+ * text, its objects and its bytes at once were a tenth of the run's peak memory. Items are whole in each piece, so the
+ * redaction layer sees every string entire.
  */
 export function writeJson<T>(
   stream: Pick<OutputStream, 'isTTY' | 'write'>,
@@ -29,11 +29,12 @@ export function writeJson<T>(
   // A placeholder no other value of these documents holds (scopes, paths and file names never hold U+0000).
   const placeholder = `\u0000${key}\u0000`;
   const frame = JSON.stringify({ ...value, [key]: placeholder });
-  const at = frame.indexOf(JSON.stringify(placeholder));
+  const spelled = JSON.stringify(placeholder);
+  const at = frame.indexOf(spelled);
   stream.write(`${frame.slice(0, at)}[`);
   for (let start = 0; start < items.length; start += itemsPerPiece) {
     const piece = JSON.stringify(items.slice(start, start + itemsPerPiece).map(itemJson));
     stream.write(`${start === 0 ? '' : ','}${piece.slice(1, -1)}`);
   }
-  stream.write(`]${frame.slice(at + JSON.stringify(placeholder).length)}\n`);
+  stream.write(`]${frame.slice(at + spelled.length)}\n`);
 }
